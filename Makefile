@@ -1,0 +1,33 @@
+# The two commands of the README. Both create .venv on first use and reuse it.
+#   make test   install everything, then run the test suite (CPU)
+#   make demo   install everything, make the synthetic dataset, train the tiny
+#               model on it and print its YouTube-VIS AP on held-out videos
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+REQUIREMENTS := requirements.txt $(wildcard requirements/*.txt) setup.cfg \
+	setup.py tools/misc/setup_env.sh
+
+DEMO_CONFIG ?= configs/baselines/mask2former_r18-tiny_1xb2-800it_synthetic.py
+DEMO_DATA ?= data/synthetic_vis
+DEMO_WORK_DIR ?= work_dirs/demo
+
+.PHONY: install test demo clean-venv
+
+install: $(STAMP)
+
+$(STAMP): $(REQUIREMENTS)
+	bash tools/misc/setup_env.sh $(VENV)
+	touch $@
+
+test: $(STAMP)
+	$(PY) -m pytest tests
+
+demo: $(STAMP)
+	$(PY) tools/dataset_converters/make_synthetic_vis.py $(DEMO_DATA) --seed 0
+	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR)
+	$(PY) tools/test.py $(DEMO_CONFIG) "$$(cat $(DEMO_WORK_DIR)/last_checkpoint)" \
+		--work-dir $(DEMO_WORK_DIR)/test
+
+clean-venv:
+	rm -rf $(VENV)

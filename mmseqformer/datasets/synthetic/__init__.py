@@ -1,0 +1,7 @@
+from .scene import SHAPES, MovingShape, render_frame
+from .writer import CATEGORY_IDS, SyntheticVISSpec, make_synthetic_vis
+
+__all__ = [
+    'SHAPES', 'MovingShape', 'render_frame', 'CATEGORY_IDS',
+    'SyntheticVISSpec', 'make_synthetic_vis'
+]

@@ -1,0 +1,4 @@
+# Package metadata lives in setup.cfg, as in other OpenMMLab projects.
+from setuptools import setup
+
+setup()

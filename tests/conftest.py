@@ -1,0 +1,20 @@
+"""Shared fixtures: a small synthetic dataset made once per test session."""
+import os.path as osp
+
+import pytest
+
+from mmseqformer.datasets.synthetic import SyntheticVISSpec, make_synthetic_vis
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+#: Small enough for tests, large enough to hold every case of the generator.
+SMALL_SPEC = SyntheticVISSpec(seed=7, num_train_videos=8, num_valid_videos=4,
+                              max_frames=6, max_objects=3)
+
+
+@pytest.fixture(scope='session')
+def synthetic_root(tmp_path_factory) -> str:
+    """Root folder of a small synthetic dataset (both layouts)."""
+    root = str(tmp_path_factory.mktemp('data') / 'synthetic_vis')
+    make_synthetic_vis(root, SMALL_SPEC)
+    return root

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Create (or update) the project virtualenv with the whole OpenMMLab stack.
+#
+#   bash tools/misc/setup_env.sh [VENV_DIR]      (default: .venv)
+#
+# The order matters: mmcv compiles its ops against the torch already in the
+# venv, without build isolation (an isolated build silently drops the ops).
+# The compile takes about 20 minutes on 2 cores; pip keeps the wheel in its
+# cache, so later venvs install it in seconds. Set MAX_JOBS to use more cores.
+set -euo pipefail
+
+VENV=${1:-.venv}
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+step() { printf '\n==> %s\n' "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+    step "Creating $VENV with $($PYTHON --version)"
+    "$PYTHON" -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+"$PY" -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' \
+    || { echo "mmseqformer needs Python 3.11 (set PYTHON=...)" >&2; exit 1; }
+PIP=("$PY" -m pip --disable-pip-version-check)
+
+step "Installing torch and build tools (requirements/build.txt)"
+"${PIP[@]}" install --upgrade 'pip>=24'
+"${PIP[@]}" install -r requirements/build.txt
+
+mmcv_ok() {
+    "$PY" - <<'PY' 2>/dev/null
+import importlib.metadata as md
+assert md.version('mmcv') == '2.1.0'
+import mmcv._ext  # noqa: F401  (the compiled ops)
+PY
+}
+
+# Compile mmcv; print one line per compiled file ("[12/77] roi_align.cpp").
+build_mmcv() {
+    local log=$1; shift
+    MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" install -v \
+        --no-build-isolation "$@" 'mmcv==2.1.0' 2>&1 | tee "$log" \
+        | sed -un -E 's#^ *(\[[0-9]+/[0-9]+\]) .* -c ([^ ]*/)?([^/ ]+) .*#    \1 \3#p;
+                     s#^(Successfully installed .*|ERROR.*)#    \1#p'
+}
+
+if mmcv_ok; then
+    step "mmcv 2.1.0 with ops already installed"
+else
+    step "Installing mmcv 2.1.0 with its compiled ops" \
+         "(a fresh compile takes ~20 min on 2 cores; progress below)"
+    log="$VENV/mmcv-build.log"
+    "${PIP[@]}" install 'mmengine==0.11.0rc3'
+    build_mmcv "$log" || true
+    if ! mmcv_ok; then
+        # A wheel without ops may sit in pip's cache: rebuild without it.
+        step "mmcv has no compiled ops; rebuilding without pip's cache"
+        build_mmcv "$log" --no-cache-dir --force-reinstall --no-deps || true
+        mmcv_ok || { tail -40 "$log" >&2; echo "mmcv build failed: $log" >&2; exit 1; }
+    fi
+fi
+
+step "Installing mmdet, runtime and test requirements"
+"${PIP[@]}" install -r requirements/mminstall.txt -r requirements/runtime.txt \
+    -r requirements/tests.txt
+
+step "Installing mmseqformer (editable)"
+"${PIP[@]}" install --no-deps --no-build-isolation -e .
+
+step "Checking the stack"
+"$PY" -c "import torch, mmcv, mmengine, mmdet, mmseqformer; \
+from mmcv.ops import MultiScaleDeformableAttention; \
+print('torch', torch.__version__, '| mmengine', mmengine.__version__, \
+'| mmcv', mmcv.__version__, '| mmdet', mmdet.__version__, \
+'| mmseqformer', mmseqformer.__version__)"
