@@ -6,6 +6,6 @@ from .ytvis_format import (VISAnnotationError, load_vis_annotations,
 
 __all__ = [
     'DropClipWithoutInstances', 'SeqFormerClipSample', 'sample_clip_frames',
-    'YouTubeVISFormatDataset',
-    'VISAnnotationError', 'load_vis_annotations', 'official_to_cocovid'
+    'YouTubeVISFormatDataset', 'VISAnnotationError', 'load_vis_annotations',
+    'official_to_cocovid'
 ]

@@ -2,11 +2,11 @@
 import os.path as osp
 from typing import List, Sequence
 
+from mmdet.datasets import BaseVideoDataset
+from mmdet.registry import DATASETS
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
-from mmdet.datasets import BaseVideoDataset
-from mmdet.registry import DATASETS
 from .ytvis_format import VISAnnotationError, load_vis_annotations
 
 
@@ -62,11 +62,13 @@ class YouTubeVISFormatDataset(BaseVideoDataset):
         data_list = []
         for video_id, frames in frames_by_video.items():
             frames.sort(key=lambda image: image['frame_id'])
-            images = [self._parse_frame(image, anns_by_image)
-                      for image in frames]
+            images = [
+                self._parse_frame(image, anns_by_image) for image in frames
+            ]
             data_list.append(
-                dict(video_id=video_id, images=images,
-                     video_length=len(images)))
+                dict(
+                    video_id=video_id, images=images,
+                    video_length=len(images)))
         if self.check_frame_files:
             self._check_frame_files(data_list)
         return data_list
@@ -76,9 +78,9 @@ class YouTubeVISFormatDataset(BaseVideoDataset):
         ids_by_name = {cat['name']: cat['id'] for cat in categories}
         classes = self._metainfo.get('classes')
         if not classes:
-            classes = tuple(cat['name']
-                            for cat in sorted(categories,
-                                              key=lambda cat: cat['id']))
+            classes = tuple(
+                cat['name']
+                for cat in sorted(categories, key=lambda cat: cat['id']))
             self._metainfo['classes'] = classes
         unknown = [name for name in classes if name not in ids_by_name]
         if unknown:
@@ -87,16 +89,19 @@ class YouTubeVISFormatDataset(BaseVideoDataset):
                 f'among the file\'s categories {sorted(ids_by_name)}')
         ignored = sorted(set(ids_by_name) - set(classes))
         if ignored:
-            print_log(f'{self.ann_file}: annotations of categories {ignored}'
-                      ' are ignored (not in metainfo["classes"])', 'current')
+            print_log(
+                f'{self.ann_file}: annotations of categories {ignored}'
+                ' are ignored (not in metainfo["classes"])', 'current')
         self.cat_ids = [ids_by_name[name] for name in classes]
         self.cat2label = {cat_id: i for i, cat_id in enumerate(self.cat_ids)}
         self._metainfo['cat_ids'] = tuple(self.cat_ids)
 
     def _parse_frame(self, image: dict, anns_by_image: dict) -> dict:
         """Parse one frame with mmdet's ``parse_data_info``."""
-        anns = [ann for ann in anns_by_image.get(image['id'], [])
-                if ann['category_id'] in self.cat2label]
+        anns = [
+            ann for ann in anns_by_image.get(image['id'], [])
+            if ann['category_id'] in self.cat2label
+        ]
         raw_img_info = dict(image, img_id=image['id'])
         info = self.parse_data_info(
             dict(raw_img_info=raw_img_info, raw_ann_info=anns))
@@ -132,7 +137,8 @@ class YouTubeVISFormatDataset(BaseVideoDataset):
         # video, but sets ``video_length`` to 0: test the length.
         kept = [video for video in data_list if video['video_length'] > 0]
         if len(kept) < len(data_list):
-            print_log(f'{self.ann_file}: {len(data_list) - len(kept)} '
-                      'video(s) without annotated frames are not used for '
-                      'training', 'current')
+            print_log(
+                f'{self.ann_file}: {len(data_list) - len(kept)} '
+                'video(s) without annotated frames are not used for '
+                'training', 'current')
         return kept

@@ -67,11 +67,13 @@ def is_official_layout(content: dict) -> bool:
 def _entry(section: str, index: int, item) -> str:
     """Name an entry as ``section[index] (id=...)`` for error messages."""
     ident = item.get('id') if isinstance(item, dict) else None
-    return f'{section}[{index}]' + (f' (id={ident})' if ident is not None
-                                     else '')
+    return f'{section}[{index}]' + (f' (id={ident})'
+                                    if ident is not None else '')
 
 
-def _require_list(content: dict, key: str, path: str,
+def _require_list(content: dict,
+                  key: str,
+                  path: str,
                   optional: bool = False) -> list:
     if key not in content:
         if optional:
@@ -192,8 +194,10 @@ def _official_instance_frames(ann: dict, index: int, video: dict,
         if bbox is None:
             bbox = mask_utils.toBbox(rle).tolist()
         frames.append(
-            dict(rle=rle, bbox=[float(v) for v in bbox],
-                 area=float(mask_utils.area(rle))))
+            dict(
+                rle=rle,
+                bbox=[float(v) for v in bbox],
+                area=float(mask_utils.area(rle))))
     return frames
 
 
@@ -221,45 +225,58 @@ def official_to_cocovid(content: dict, path: str) -> dict:
     anns_by_video = defaultdict(list)
     for index, ann in enumerate(
             _require_list(content, 'annotations', path, optional=True)):
-        _require_keys(ann, ['id', 'video_id', 'category_id',
-                            'segmentations'], path, 'annotations', index)
+        _require_keys(ann, ['id', 'video_id', 'category_id', 'segmentations'],
+                      path, 'annotations', index)
         _check_category(ann, index, categories, path)
         if ann['video_id'] not in videos_by_id:
             raise VISAnnotationError(
                 f'{path}: {_entry("annotations", index, ann)} refers to '
                 f'video_id {ann["video_id"]!r}, which is not in "videos"')
-        frames = _official_instance_frames(
-            ann, index, videos_by_id[ann['video_id']], path)
+        frames = _official_instance_frames(ann, index,
+                                           videos_by_id[ann['video_id']], path)
         anns_by_video[ann['video_id']].append((ann, frames))
 
-    out = dict(videos=[], images=[], annotations=[],
-               categories=[dict(id=c['id'], name=c['name'])
-                            for c in categories.values()])
+    out = dict(
+        videos=[],
+        images=[],
+        annotations=[],
+        categories=[
+            dict(id=c['id'], name=c['name']) for c in categories.values()
+        ])
     num_instances = 0
     for video in videos:
         out['videos'].append(
-            dict(id=video['id'], width=video['width'],
-                 height=video['height'],
-                 name=os.path.dirname(video['file_names'][0])))
+            dict(
+                id=video['id'],
+                width=video['width'],
+                height=video['height'],
+                name=os.path.dirname(video['file_names'][0])))
         first_image_id = len(out['images']) + 1
         for frame_id, file_name in enumerate(video['file_names']):
             out['images'].append(
-                dict(id=first_image_id + frame_id, file_name=file_name,
-                     video_id=video['id'], frame_id=frame_id,
-                     width=video['width'], height=video['height']))
+                dict(
+                    id=first_image_id + frame_id,
+                    file_name=file_name,
+                    video_id=video['id'],
+                    frame_id=frame_id,
+                    width=video['width'],
+                    height=video['height']))
         for ann, frames in anns_by_video[video['id']]:
             num_instances += 1
             for frame_id, frame in enumerate(frames):
                 if frame is None:
                     continue
                 out['annotations'].append(
-                    dict(id=len(out['annotations']) + 1,
-                         image_id=first_image_id + frame_id,
-                         video_id=video['id'],
-                         category_id=ann['category_id'],
-                         instance_id=num_instances, bbox=frame['bbox'],
-                         area=frame['area'], segmentation=frame['rle'],
-                         iscrowd=int(ann.get('iscrowd', 0))))
+                    dict(
+                        id=len(out['annotations']) + 1,
+                        image_id=first_image_id + frame_id,
+                        video_id=video['id'],
+                        category_id=ann['category_id'],
+                        instance_id=num_instances,
+                        bbox=frame['bbox'],
+                        area=frame['area'],
+                        segmentation=frame['rle'],
+                        iscrowd=int(ann.get('iscrowd', 0))))
     return out
 
 
@@ -277,8 +294,10 @@ def check_cocovid(content: dict, path: str) -> None:
     videos_by_id = _index_by_id(videos, path, 'videos')
     images = _require_list(content, 'images', path)
     for index, image in enumerate(images):
-        _require_keys(image, ['id', 'file_name', 'video_id', 'frame_id',
-                              'width', 'height'], path, 'images', index)
+        _require_keys(
+            image,
+            ['id', 'file_name', 'video_id', 'frame_id', 'width', 'height'],
+            path, 'images', index)
         if image['video_id'] not in videos_by_id:
             raise VISAnnotationError(
                 f'{path}: {_entry("images", index, image)} refers to '
@@ -286,8 +305,9 @@ def check_cocovid(content: dict, path: str) -> None:
     images_by_id = _index_by_id(images, path, 'images')
     annotations = _require_list(content, 'annotations', path, optional=True)
     for index, ann in enumerate(annotations):
-        _require_keys(ann, ['id', 'image_id', 'category_id', 'instance_id',
-                            'bbox'], path, 'annotations', index)
+        _require_keys(ann,
+                      ['id', 'image_id', 'category_id', 'instance_id', 'bbox'],
+                      path, 'annotations', index)
         _check_category(ann, index, categories, path)
         if ann['image_id'] not in images_by_id:
             raise VISAnnotationError(
@@ -327,4 +347,3 @@ def _renumber_instances(content: dict) -> None:
         ann['instance_id'] = dense_ids.setdefault(key, len(dense_ids) + 1)
         if 'area' not in ann:
             ann['area'] = float(np.prod(ann['bbox'][2:]))
-

@@ -13,7 +13,7 @@ def all_official_clips(length, anchor, num_frames, local_range=(1, 3)):
     offsets = range(local_range[0], local_range[1] + 1)
     for a, b in itertools.product(offsets, offsets):
         local = [anchor, max(0, anchor - a), min(length - 1, anchor + b)]
-        num_global = num_frames - 3
+        num_global = max(num_frames - 3, 0)
         pool = frames[:min(local)] + frames[max(local):]
         if len(pool) <= num_global:
             pool = frames
@@ -22,14 +22,17 @@ def all_official_clips(length, anchor, num_frames, local_range=(1, 3)):
     return clips
 
 
-@pytest.mark.parametrize('length, anchor, num_frames',
-                         [(8, 3, 5), (8, 0, 5), (5, 4, 5), (3, 1, 5),
-                          (9, 4, 6), (6, 2, 3), (6, 2, 1)])
+@pytest.mark.parametrize('length, anchor, num_frames', [(8, 3, 5), (8, 0, 5),
+                                                        (5, 4, 5), (3, 1, 5),
+                                                        (9, 4, 6), (6, 2, 3),
+                                                        (6, 2, 1)])
 def test_samples_exactly_the_official_clips(length, anchor, num_frames):
     rng = random.Random(0)
     expected = all_official_clips(length, anchor, num_frames)
-    seen = {tuple(sample_clip_frames(length, anchor, num_frames, rng=rng))
-            for _ in range(20000)}
+    seen = {
+        tuple(sample_clip_frames(length, anchor, num_frames, rng=rng))
+        for _ in range(20000)
+    }
     assert seen == expected
 
 
@@ -51,8 +54,10 @@ def test_bad_anchor_is_refused():
 
 
 def _video(length):
-    images = [dict(img_id=100 + i, frame_id=i, img_path=f'{i}.jpg')
-              for i in range(length)]
+    images = [
+        dict(img_id=100 + i, frame_id=i, img_path=f'{i}.jpg')
+        for i in range(length)
+    ]
     return dict(video_id=7, video_length=length, images=images)
 
 

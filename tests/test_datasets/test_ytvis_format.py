@@ -29,19 +29,37 @@ def official_file():
     """Two videos, category ids 4 and 11 (not 1..K), one absent frame."""
     return dict(
         videos=[
-            dict(id=10, width=W, height=H, file_names=['a/0.jpg', 'a/1.jpg',
-                                                       'a/2.jpg']),
+            dict(
+                id=10,
+                width=W,
+                height=H,
+                file_names=['a/0.jpg', 'a/1.jpg', 'a/2.jpg']),
             dict(id=3, width=W, height=H, file_names=['b/0.jpg']),
         ],
-        categories=[dict(id=11, name='cat'), dict(id=4, name='dog')],
+        categories=[dict(id=11, name='cat'),
+                    dict(id=4, name='dog')],
         annotations=[
-            dict(id=1, video_id=10, category_id=11, iscrowd=0,
-                 segmentations=[_rle(_mask(0, 0, 2, 2)), None,
-                                _rle(_mask(1, 1, 4, 3))]),
-            dict(id=2, video_id=10, category_id=4, iscrowd=0,
-                 segmentations=[_rle(_mask(5, 2, 8, 6))] * 3),
-            dict(id=3, video_id=3, category_id=4, iscrowd=0,
-                 segmentations=[_rle(_mask(0, 0, 8, 6))]),
+            dict(
+                id=1,
+                video_id=10,
+                category_id=11,
+                iscrowd=0,
+                segmentations=[
+                    _rle(_mask(0, 0, 2, 2)), None,
+                    _rle(_mask(1, 1, 4, 3))
+                ]),
+            dict(
+                id=2,
+                video_id=10,
+                category_id=4,
+                iscrowd=0,
+                segmentations=[_rle(_mask(5, 2, 8, 6))] * 3),
+            dict(
+                id=3,
+                video_id=3,
+                category_id=4,
+                iscrowd=0,
+                segmentations=[_rle(_mask(0, 0, 8, 6))]),
         ])
 
 
@@ -57,8 +75,8 @@ def test_official_to_cocovid_keeps_masks_ids_and_absent_frames():
     images = {im['id']: im for im in cocovid['images']}
     by_instance = {}
     for ann in anns:
-        by_instance.setdefault(ann['instance_id'], []).append(
-            images[ann['image_id']]['frame_id'])
+        by_instance.setdefault(ann['instance_id'],
+                               []).append(images[ann['image_id']]['frame_id'])
     assert by_instance == {1: [0, 2], 2: [0, 1, 2], 3: [0]}
     assert {ann['category_id'] for ann in anns} == {4, 11}
     for ann in anns:
@@ -68,8 +86,12 @@ def test_official_to_cocovid_keeps_masks_ids_and_absent_frames():
         np.testing.assert_array_equal(
             mask_utils.decode(ann['segmentation']), expected)
         ys, xs = np.nonzero(expected)
-        assert ann['bbox'] == [xs.min(), ys.min(), xs.max() - xs.min() + 1,
-                               ys.max() - ys.min() + 1]
+        assert ann['bbox'] == [
+            xs.min(),
+            ys.min(),
+            xs.max() - xs.min() + 1,
+            ys.max() - ys.min() + 1
+        ]
         assert ann['area'] == expected.sum()
 
 
@@ -87,11 +109,14 @@ def test_polygons_and_uncompressed_rle_give_the_same_mask():
         run += 1
     counts.append(run)
     official['annotations'][1]['segmentations'] = [
-        polygon, dict(size=[H, W], counts=counts), _rle(mask)
+        polygon, dict(size=[H, W], counts=counts),
+        _rle(mask)
     ]
     cocovid = official_to_cocovid(official, 'x.json')
-    masks = [mask_utils.decode(ann['segmentation'])
-             for ann in cocovid['annotations'] if ann['instance_id'] == 2]
+    masks = [
+        mask_utils.decode(ann['segmentation'])
+        for ann in cocovid['annotations'] if ann['instance_id'] == 2
+    ]
     np.testing.assert_array_equal(masks[1], mask)
     np.testing.assert_array_equal(masks[2], mask)
     # The polygon rasterises the same rectangle up to its border pixels.
@@ -100,8 +125,8 @@ def test_polygons_and_uncompressed_rle_give_the_same_mask():
 
 def _write(tmp_path, content, name='ann.json'):
     path = tmp_path / name
-    path.write_text(content if isinstance(content, str) else
-                    json.dumps(content))
+    path.write_text(
+        content if isinstance(content, str) else json.dumps(content))
     return str(path)
 
 

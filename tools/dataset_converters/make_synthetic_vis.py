@@ -14,25 +14,28 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('out_dir', help='folder to write the dataset to')
     parser.add_argument('--seed', type=int, default=defaults.seed)
-    parser.add_argument('--num-train-videos', type=int,
-                        default=defaults.num_train_videos)
-    parser.add_argument('--num-valid-videos', type=int,
-                        default=defaults.num_valid_videos)
+    parser.add_argument(
+        '--num-train-videos', type=int, default=defaults.num_train_videos)
+    parser.add_argument(
+        '--num-valid-videos', type=int, default=defaults.num_valid_videos)
     parser.add_argument('--max-frames', type=int, default=defaults.max_frames)
-    parser.add_argument('--max-objects', type=int,
-                        default=defaults.max_objects)
-    parser.add_argument('--force', action='store_true',
-                        help='replace a dataset made with other arguments')
+    parser.add_argument(
+        '--max-objects', type=int, default=defaults.max_objects)
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='replace a dataset made with other arguments')
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    spec = SyntheticVISSpec(seed=args.seed,
-                            num_train_videos=args.num_train_videos,
-                            num_valid_videos=args.num_valid_videos,
-                            max_frames=args.max_frames,
-                            max_objects=args.max_objects)
+    spec = SyntheticVISSpec(
+        seed=args.seed,
+        num_train_videos=args.num_train_videos,
+        num_valid_videos=args.num_valid_videos,
+        max_frames=args.max_frames,
+        max_objects=args.max_objects)
     manifest = make_synthetic_vis(args.out_dir, spec, force=args.force)
     for split, counts in manifest['splits'].items():
         print(f'{args.out_dir} {split}: {counts["videos"]} videos, '

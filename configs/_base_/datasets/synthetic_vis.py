@@ -1,4 +1,5 @@
-# The embedded synthetic dataset (tools/dataset_converters/make_synthetic_vis.py):
+# The embedded synthetic dataset, made by
+# tools/dataset_converters/make_synthetic_vis.py:
 # small frames (96-160 px) with moving, deforming, occluding shapes of 3
 # categories; `valid` is a held-out split with annotations, so AP is computed.
 # Same pipeline structure as YouTube-VIS, with scales for the small frames.

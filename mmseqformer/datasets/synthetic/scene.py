@@ -61,31 +61,39 @@ class MovingShape:
         points = np.stack([np.cos(angles), np.sin(angles)], 1) * axes
         theta = self.angle + self.spin * frame_id
         rotation = np.array([[math.cos(theta), -math.sin(theta)],
-                             [math.sin(theta), math.cos(theta)]])
+                             [math.sin(theta),
+                              math.cos(theta)]])
         return np.round(points @ rotation.T + center).astype(np.int32)
 
 
 def random_shape(rng: np.random.Generator, height: int, width: int,
                  num_frames: int) -> MovingShape:
-    """Draw an object whose path crosses the frame at some point.
+    """Draw an object that stays in view, enters it, or leaves it.
 
-    About a third of the objects start or end outside the view, so they
-    enter or leave it during the video.
+    Most objects (60%) drift inside the frame; 20% start fully outside
+    and enter, reaching the inside after about 60% of the video; 20%
+    start inside and are fully outside after about 60% of the video. So many
+    instances are absent from some frames, as in real videos.
     """
     size = rng.uniform(0.1, 0.22) * min(height, width)
     target = rng.uniform([0.2 * width, 0.2 * height],
                          [0.8 * width, 0.8 * height])
-    speed = rng.uniform(0.5, 2.0) * size / max(num_frames, 2)
-    if rng.random() < 0.35:
-        speed *= 3.0  # fast enough to enter or leave the view
     direction = rng.uniform(0, 2 * math.pi)
-    velocity = speed * np.array([math.cos(direction), math.sin(direction)])
-    # The object passes `target` at a random time of the video.
-    passing_frame = rng.uniform(0, max(num_frames - 1, 0))
+    unit = np.array([math.cos(direction), math.sin(direction)])
+    mode = rng.choice(['stay', 'enter', 'leave'], p=[0.6, 0.2, 0.2])
+    if mode == 'stay':
+        velocity = unit * rng.uniform(0.5, 2.0) * size / max(num_frames, 2)
+        # The object passes `target` at a random time of the video.
+        center = target - velocity * rng.uniform(0, max(num_frames - 1, 0))
+    else:
+        # Far enough to be fully outside the frame from any target.
+        distance = 0.8 * max(height, width) + 1.5 * size
+        velocity = unit * distance / max(0.6 * (num_frames - 1), 1.0)
+        center = target - unit * distance if mode == 'enter' else target
     return MovingShape(
         shape=SHAPES[rng.integers(len(SHAPES))],
         color=tuple(int(c) for c in rng.integers(40, 256, 3)),
-        center=target - velocity * passing_frame,
+        center=center,
         velocity=velocity,
         size=size,
         angle=rng.uniform(0, 2 * math.pi),
@@ -99,21 +107,23 @@ def random_background(rng: np.random.Generator, height: int,
     """A smooth colour gradient with low-frequency blobs, (H, W, 3) uint8."""
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     corners = rng.uniform(0, 160, (2, 2, 3))
-    fy, fx = (ys / max(height - 1, 1))[..., None], (xs / max(width - 1, 1))[
-        ..., None]
-    image = (corners[0, 0] * (1 - fy) * (1 - fx) + corners[0, 1] *
-             (1 - fy) * fx + corners[1, 0] * fy * (1 - fx) +
-             corners[1, 1] * fy * fx)
+    fy, fx = (ys / max(height - 1, 1))[...,
+                                       None], (xs / max(width - 1, 1))[...,
+                                                                       None]
+    image = (
+        corners[0, 0] * (1 - fy) * (1 - fx) + corners[0, 1] * (1 - fy) * fx +
+        corners[1, 0] * fy * (1 - fx) + corners[1, 1] * fy * fx)
     coarse = rng.normal(0, 18, (max(height // 16, 2), max(width // 16, 2), 3))
-    image += cv2.resize(coarse.astype(np.float32), (width, height),
-                        interpolation=cv2.INTER_CUBIC)
+    image += cv2.resize(
+        coarse.astype(np.float32), (width, height),
+        interpolation=cv2.INTER_CUBIC)
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def render_frame(background: np.ndarray, objects: List[MovingShape],
-                 frame_id: int,
-                 rng: np.random.Generator
-                 ) -> Tuple[np.ndarray, List[Optional[np.ndarray]]]:
+def render_frame(
+        background: np.ndarray, objects: List[MovingShape], frame_id: int,
+        rng: np.random.Generator
+) -> Tuple[np.ndarray, List[Optional[np.ndarray]]]:
     """Draw one frame and the visible mask of each object.
 
     Args:
@@ -139,8 +149,9 @@ def render_frame(background: np.ndarray, objects: List[MovingShape],
     for mask in reversed(full_masks):  # front to back
         visible = mask.astype(bool) & ~covered
         covered |= mask.astype(bool)
-        visible_masks.append(visible.astype(np.uint8)
-                             if visible.sum() >= MIN_VISIBLE_PIXELS else None)
+        visible_masks.append(
+            visible.astype(np.uint8) if visible.sum() >=
+            MIN_VISIBLE_PIXELS else None)
     noise = rng.normal(0, 4, image.shape)
     image = np.clip(image + noise, 0, 255).astype(np.uint8)
     return image, visible_masks[::-1]

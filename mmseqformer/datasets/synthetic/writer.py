@@ -47,14 +47,16 @@ class SyntheticVISSpec:
     num_valid_videos: int = 12
     max_frames: int = 10
     max_objects: int = 4
-    frame_sizes: Tuple[Tuple[int, int], ...] = ((96, 128), (120, 160),
-                                                (128, 96), (112, 112))
+    frame_sizes: Tuple[Tuple[int, int],
+                       ...] = ((96, 128), (120, 160), (128, 96), (112, 112))
 
 
 def categories() -> List[Dict]:
     """The dataset's categories, one per shape."""
-    return [dict(id=cat_id, name=name, supercategory='shape')
-            for cat_id, name in zip(CATEGORY_IDS, SHAPES)]
+    return [
+        dict(id=cat_id, name=name, supercategory='shape')
+        for cat_id, name in zip(CATEGORY_IDS, SHAPES)
+    ]
 
 
 def _encode(mask: np.ndarray) -> dict:
@@ -69,8 +71,10 @@ def _write_video(root: str, split: str, name: str, video_id: int,
     """Render one video's frames; return its official video and instances."""
     height, width = spec.frame_sizes[rng.integers(len(spec.frame_sizes))]
     background = random_background(rng, height, width)
-    objects = [random_shape(rng, height, width, num_frames)
-               for _ in range(rng.integers(1, spec.max_objects + 1))]
+    objects = [
+        random_shape(rng, height, width, num_frames)
+        for _ in range(rng.integers(1, spec.max_objects + 1))
+    ]
     file_names = []
     tracks = [[None] * num_frames for _ in objects]
     frame_dir = os.path.join(root, split, 'JPEGImages', name)
@@ -78,29 +82,44 @@ def _write_video(root: str, split: str, name: str, video_id: int,
     for frame_id in range(num_frames):
         image, masks = render_frame(background, objects, frame_id, rng)
         file_name = f'{name}/{frame_id:05d}.jpg'
-        cv2.imwrite(os.path.join(root, split, 'JPEGImages', file_name), image,
-                    [cv2.IMWRITE_JPEG_QUALITY, 92])
+        cv2.imwrite(
+            os.path.join(root, split, 'JPEGImages', file_name), image,
+            [cv2.IMWRITE_JPEG_QUALITY, 92])
         file_names.append(file_name)
         for track, mask in zip(tracks, masks):
             track[frame_id] = None if mask is None else _encode(mask)
-    video = dict(id=video_id, width=int(width), height=int(height),
-                 length=num_frames, file_names=file_names)
+    video = dict(
+        id=video_id,
+        width=int(width),
+        height=int(height),
+        length=num_frames,
+        file_names=file_names)
     instances = [(obj, track) for obj, track in zip(objects, tracks)
                  if any(rle is not None for rle in track)]
-    return video, [_official_annotation(obj.shape, track, video)
-                   for obj, track in instances]
+    return video, [
+        _official_annotation(obj.shape, track, video)
+        for obj, track in instances
+    ]
 
 
 def _official_annotation(shape: str, track: List, video: dict) -> dict:
-    boxes = [None if rle is None else mask_utils.toBbox(rle).tolist()
-             for rle in track]
-    areas = [None if rle is None else float(mask_utils.area(rle))
-             for rle in track]
-    return dict(video_id=video['id'],
-                category_id=CATEGORY_IDS[SHAPES.index(shape)], iscrowd=0,
-                segmentations=track, bboxes=boxes, areas=areas,
-                width=video['width'], height=video['height'],
-                length=video['length'])
+    boxes = [
+        None if rle is None else mask_utils.toBbox(rle).tolist()
+        for rle in track
+    ]
+    areas = [
+        None if rle is None else float(mask_utils.area(rle)) for rle in track
+    ]
+    return dict(
+        video_id=video['id'],
+        category_id=CATEGORY_IDS[SHAPES.index(shape)],
+        iscrowd=0,
+        segmentations=track,
+        bboxes=boxes,
+        areas=areas,
+        width=video['width'],
+        height=video['height'],
+        length=video['length'])
 
 
 def _write_split(root: str, split: str, num_videos: int,
@@ -116,9 +135,12 @@ def _write_split(root: str, split: str, num_videos: int,
         videos.append(video)
         for instance in instances:
             annotations.append(dict(instance, id=len(annotations) + 1))
-    official = dict(info=dict(description='mmseqformer synthetic VIS'),
-                    licenses=[], videos=videos, annotations=annotations,
-                    categories=categories())
+    official = dict(
+        info=dict(description='mmseqformer synthetic VIS'),
+        licenses=[],
+        videos=videos,
+        annotations=annotations,
+        categories=categories())
     official_path = os.path.join(root, f'{split}.json')
     with open(official_path, 'w') as f:
         json.dump(official, f)
@@ -126,8 +148,10 @@ def _write_split(root: str, split: str, num_videos: int,
                                 f'synthetic_vis_{split}.json')
     with open(cocovid_path, 'w') as f:
         json.dump(official_to_cocovid(official, official_path), f)
-    return dict(videos=len(videos), instances=len(annotations),
-                frames=sum(video['length'] for video in videos))
+    return dict(
+        videos=len(videos),
+        instances=len(annotations),
+        frames=sum(video['length'] for video in videos))
 
 
 def make_synthetic_vis(root: str,
@@ -168,13 +192,15 @@ def make_synthetic_vis(root: str,
         os.makedirs(os.path.join(tmp_root, 'annotations'))
         # Separate generators keep the valid split fixed when the train
         # split's size changes.
-        train_rng, valid_rng = (np.random.default_rng([spec.seed, part])
-                                for part in (0, 1))
-        manifest = dict(spec=wanted, splits=dict(
-            train=_write_split(tmp_root, 'train', spec.num_train_videos,
-                               train_rng, spec),
-            valid=_write_split(tmp_root, 'valid', spec.num_valid_videos,
-                               valid_rng, spec)))
+        train_rng, valid_rng = (
+            np.random.default_rng([spec.seed, part]) for part in (0, 1))
+        manifest = dict(
+            spec=wanted,
+            splits=dict(
+                train=_write_split(tmp_root, 'train', spec.num_train_videos,
+                                   train_rng, spec),
+                valid=_write_split(tmp_root, 'valid', spec.num_valid_videos,
+                                   valid_rng, spec)))
         with open(os.path.join(tmp_root, 'manifest.json'), 'w') as f:
             json.dump(manifest, f, indent=2)
         if os.path.exists(root):

@@ -2,7 +2,6 @@
 from typing import Optional
 
 from mmcv.transforms import BaseTransform
-
 from mmdet.registry import TRANSFORMS
 
 

@@ -1,4 +1,4 @@
-from .youtube_vis_eval_metric import (PAPER_METRIC_ITEMS,
-                                      YouTubeVISEvalMetric, numpy_float_alias)
+from .youtube_vis_eval_metric import (PAPER_METRIC_ITEMS, YouTubeVISEvalMetric,
+                                      numpy_float_alias)
 
 __all__ = ['PAPER_METRIC_ITEMS', 'YouTubeVISEvalMetric', 'numpy_float_alias']

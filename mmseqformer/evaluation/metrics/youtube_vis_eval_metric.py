@@ -4,13 +4,14 @@ import json
 import os.path as osp
 import tempfile
 import zipfile
+from collections import defaultdict
 from typing import Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
-from mmengine.logging import MMLogger
-
 from mmdet.evaluation import YouTubeVISMetric
 from mmdet.registry import METRICS
+from mmengine.logging import MMLogger
+
 from mmseqformer.utils import atomic_output_path
 
 #: The columns of the SeqFormer paper's tables.
@@ -51,6 +52,9 @@ class YouTubeVISEvalMetric(YouTubeVISMetric):
     * ``{outfile_prefix}.json`` and ``{outfile_prefix}.submission_file.zip``
       (holding ``results.json``) are written atomically.
     * Evaluating with no prediction at all gives 0 instead of a crash.
+    * It can evaluate more than once (mmdet's leaves its video records as a
+      plain dict after the first evaluation, so the second validation of a
+      training run crashes with ``KeyError: 'images'``).
 
     Args:
         metric_items (Sequence[str], optional): Metrics to report. Defaults
@@ -61,9 +65,8 @@ class YouTubeVISEvalMetric(YouTubeVISMetric):
     def __init__(self,
                  metric_items: Optional[Sequence[str]] = PAPER_METRIC_ITEMS,
                  **kwargs) -> None:
-        super().__init__(metric_items=list(metric_items or
-                                           PAPER_METRIC_ITEMS),
-                         **kwargs)
+        super().__init__(
+            metric_items=list(metric_items or PAPER_METRIC_ITEMS), **kwargs)
 
     def compute_metrics(self, results: List) -> Dict[str, float]:
         """Format the results, or compute AP with the numpy fix.
@@ -82,6 +85,20 @@ class YouTubeVISEvalMetric(YouTubeVISMetric):
         with numpy_float_alias():
             return super().compute_metrics(results)
 
+    def evaluate(self, size: int) -> dict:
+        """Evaluate, then reset the video records for the next evaluation.
+
+        Args:
+            size (int): Length of the whole dataset.
+
+        Returns:
+            dict: The metrics.
+        """
+        try:
+            return super().evaluate(size)
+        finally:
+            self._vis_meta_info = defaultdict(list)
+
     def to_dataset_category_ids(self, pred_results: List[dict]) -> List[dict]:
         """Replace mmdet's ``label + 1`` by the file's category id.
 
@@ -95,9 +112,10 @@ class YouTubeVISEvalMetric(YouTubeVISMetric):
         cat_ids = (self.dataset_meta or {}).get('cat_ids')
         if cat_ids is None:
             return pred_results
-        return [dict(result, category_id=int(cat_ids[result['category_id'] -
-                                                      1]))
-                for result in pred_results]
+        return [
+            dict(result, category_id=int(cat_ids[result['category_id'] - 1]))
+            for result in pred_results
+        ]
 
     def save_pred_results(self, pred_results: List[dict]) -> None:
         """Write ``{prefix}.json`` and ``{prefix}.submission_file.zip``.
