@@ -15,8 +15,8 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmseqformer.utils import (add_common_arguments,  # noqa: E402
-                               load_tool_config)
+from mmseqformer.utils import add_common_arguments  # noqa: E402
+from mmseqformer.utils import load_tool_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,8 +58,9 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main() -> None:
     cfg = build_config(parse_args())
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = (
+        Runner.from_cfg(cfg)
+        if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.train()
 
 

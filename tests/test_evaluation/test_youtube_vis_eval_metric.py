@@ -52,9 +52,8 @@ def predict_from_ground_truth(sample, drop_label=None, score=0.9):
 
 def evaluate(dataset, metric_cfg, evaluator=None, **predict_kwargs):
     if evaluator is None:
-        evaluator = Evaluator([
-            METRICS.build(dict(type='YouTubeVISEvalMetric', **metric_cfg))
-        ])
+        evaluator = Evaluator(
+            [METRICS.build(dict(type='YouTubeVISEvalMetric', **metric_cfg))])
         evaluator.dataset_meta = dataset.metainfo
     for index in range(len(dataset)):
         sample = dataset[index]['data_samples']
