@@ -17,8 +17,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmseqformer.utils import add_common_arguments  # noqa: E402
-from mmseqformer.utils import load_tool_config
+from mmseqformer.utils import add_common_arguments, load_tool_config  # noqa
 
 #: How the paper's columns are named in the printed summary.
 SUMMARY_NAMES = {
