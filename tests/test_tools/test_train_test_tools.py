@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-CONFIG = 'configs/baselines/mask2former_r18-tiny_1xb2-800it_synthetic.py'
+CONFIG = 'configs/baselines/mask2former_r18-tiny_1xb2-1200it_synthetic.py'
 
 
 def data_options(root):

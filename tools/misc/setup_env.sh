@@ -23,15 +23,21 @@ PY="$VENV/bin/python"
     || { echo "mmseqformer needs Python 3.11 (set PYTHON=...)" >&2; exit 1; }
 PIP=("$PY" -m pip --disable-pip-version-check)
 
-step "Installing torch and build tools (requirements/build.txt)"
+step "Installing torch, build tools and runtime requirements"
 "${PIP[@]}" install --upgrade 'pip>=24'
-"${PIP[@]}" install -r requirements/build.txt
+# opencv comes before mmcv: importing mmcv (and so the check below) needs it.
+"${PIP[@]}" install -r requirements/build.txt -r requirements/runtime.txt \
+    'mmengine==0.11.0rc3'
 
+# Is mmcv 2.1.0 installed with its compiled ops? (Looks for the extension
+# file without importing mmcv, so a missing runtime dependency cannot be
+# mistaken for missing ops.)
 mmcv_ok() {
     "$PY" - <<'PY' 2>/dev/null
-import importlib.metadata as md
+import glob, importlib.metadata as md, importlib.util, os
 assert md.version('mmcv') == '2.1.0'
-import mmcv._ext  # noqa: F401  (the compiled ops)
+package = os.path.dirname(importlib.util.find_spec('mmcv').origin)
+assert glob.glob(os.path.join(package, '_ext*.so'))
 PY
 }
 
@@ -50,7 +56,6 @@ else
     step "Installing mmcv 2.1.0 with its compiled ops" \
          "(a fresh compile takes ~20 min on 2 cores; progress below)"
     log="$VENV/mmcv-build.log"
-    "${PIP[@]}" install 'mmengine==0.11.0rc3'
     build_mmcv "$log" || true
     if ! mmcv_ok; then
         # A wheel without ops may sit in pip's cache: rebuild without it.
@@ -60,9 +65,8 @@ else
     fi
 fi
 
-step "Installing mmdet, runtime and test requirements"
-"${PIP[@]}" install -r requirements/mminstall.txt -r requirements/runtime.txt \
-    -r requirements/tests.txt
+step "Installing mmdet and test requirements"
+"${PIP[@]}" install -r requirements/mminstall.txt -r requirements/tests.txt
 
 step "Installing mmseqformer (editable)"
 "${PIP[@]}" install --no-deps --no-build-isolation -e .

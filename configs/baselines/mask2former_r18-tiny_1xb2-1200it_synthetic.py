@@ -145,7 +145,7 @@ optim_wrapper = dict(
         norm_decay_mult=0.0),
     clip_grad=dict(max_norm=1.0, norm_type=2))
 
-max_iters = 800
+max_iters = 1200
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(
@@ -153,7 +153,7 @@ param_scheduler = [
         begin=0,
         end=max_iters,
         by_epoch=False,
-        milestones=[int(max_iters * 0.8)],
+        milestones=[1000],
         gamma=0.1),
 ]
 # Validation (AP on the held-out videos) runs once, at the end.
