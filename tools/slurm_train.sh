@@ -21,5 +21,5 @@ srun -p "$PARTITION" \
     --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 \
     $SRUN_ARGS \
-    python -u "$DIR/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
+    "${PYTHON:-python}" -u "$DIR/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
     --launcher="slurm" "${@:5}"

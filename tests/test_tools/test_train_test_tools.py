@@ -39,7 +39,8 @@ def train_command(root, work_dir, max_iters, *extra):
 
 
 def run(command, timeout=900):
-    env = dict(os.environ, OMP_NUM_THREADS='1')
+    # PYTHON: the shell launchers must use this interpreter (the venv's).
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable)
     result = subprocess.run(
         command,
         cwd=REPO_ROOT,
