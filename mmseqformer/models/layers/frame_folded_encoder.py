@@ -1,0 +1,30 @@
+"""Deformable DETR encoder run on frames folded into the batch."""
+from mmdet.models.layers.transformer import (
+    DeformableDetrTransformerEncoder, DeformableDetrTransformerEncoderLayer)
+from mmengine.model import ModuleList
+
+from .msda import FrameFoldedMSDA
+
+
+class FrameFoldedEncoderLayer(DeformableDetrTransformerEncoderLayer):
+    """mmdet's encoder layer with :class:`FrameFoldedMSDA` attention.
+
+    NOTE: the official encoder's attention also owns an ``output_proj_box``
+    that it never uses; it has no counterpart here (the converter drops it).
+    """
+
+    def _init_layers(self) -> None:
+        super()._init_layers()
+        self.self_attn = FrameFoldedMSDA(**self.self_attn_cfg)
+
+
+class FrameFoldedEncoder(DeformableDetrTransformerEncoder):
+    """mmdet's Deformable DETR encoder; every batch entry is one frame, so
+    frames never exchange information (reference §1.4)."""
+
+    def _init_layers(self) -> None:
+        self.layers = ModuleList([
+            FrameFoldedEncoderLayer(**self.layer_cfg)
+            for _ in range(self.num_layers)
+        ])
+        self.embed_dims = self.layers[0].embed_dims

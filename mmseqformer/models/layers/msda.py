@@ -1,0 +1,177 @@
+"""Multi-scale deformable attention for frames folded into the batch.
+
+Shape legend: ``B`` = batch entries (clips x frames when folded), ``Q`` =
+queries, ``V`` = sum of H_l * W_l over levels, ``C`` = embed_dims, ``L`` =
+levels, ``P`` = points, ``M`` = heads.
+"""
+import warnings
+from typing import Tuple
+
+import torch
+from mmcv.ops import MultiScaleDeformableAttention
+from mmcv.ops.multi_scale_deform_attn import (
+    MultiScaleDeformableAttnFunction, multi_scale_deformable_attn_pytorch)
+from mmdet.registry import MODELS
+from mmengine.model import xavier_init
+from torch import Tensor, nn
+
+
+def valid_im2col_step(batch: int, im2col_step: int) -> int:
+    """Largest step <= ``im2col_step`` that divides ``batch``.
+
+    mmcv's CUDA kernel processes the batch in chunks of
+    ``min(batch, im2col_step)`` and asserts that the batch divides evenly,
+    which folded batches (e.g. a 70-frame video with the default 64) break.
+    """
+    step = min(batch, im2col_step)
+    while batch % step:
+        step -= 1
+    return step
+
+
+def sampling_locations_from(reference_points: Tensor, offsets: Tensor,
+                            spatial_shapes: Tensor) -> Tensor:
+    """Where each head/level/point samples, normalised to [0, 1].
+
+    Args:
+        reference_points (Tensor): (B, Q, L, 2) points (x, y) or (B, Q, L, 4)
+            boxes (cx, cy, w, h), normalised to the valid image.
+        offsets (Tensor): (B, Q, M, L, P, 2) predicted offsets.
+        spatial_shapes (Tensor): (L, 2) feature sizes (h, w).
+
+    Returns:
+        Tensor: (B, Q, M, L, P, 2) sampling locations (x, y).
+    """
+    if reference_points.shape[-1] == 2:
+        normalizer = torch.stack(
+            [spatial_shapes[..., 1], spatial_shapes[..., 0]], -1)
+        return reference_points[:, :, None, :, None, :] + \
+            offsets / normalizer[None, None, None, :, None, :]
+    if reference_points.shape[-1] == 4:
+        num_points = offsets.shape[-2]
+        return reference_points[:, :, None, :, None, :2] + \
+            offsets / num_points * reference_points[:, :, None, :, None, 2:] \
+            * 0.5
+    raise ValueError('the last dim of reference_points must be 2 or 4, got '
+                     f'{reference_points.shape[-1]}')
+
+
+@MODELS.register_module()
+class FrameFoldedMSDA(MultiScaleDeformableAttention):
+    """mmcv's ``MultiScaleDeformableAttention`` for any folded batch size.
+
+    Identical parameters, initialisation and output; only the CUDA kernel's
+    ``im2col_step`` is reduced per call to a divisor of the batch size (see
+    :func:`valid_im2col_step`). Used by the encoder, where every frame of
+    every clip is one batch entry. Always ``batch_first``.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs['batch_first'] = True
+        with warnings.catch_warnings():
+            # mmcv warns when embed_dims // num_heads is not a power of 2
+            # (the tiny test models); the result is still correct.
+            warnings.simplefilter('ignore', UserWarning)
+            super().__init__(*args, **kwargs)
+
+    def forward(self, query: Tensor, *args, **kwargs) -> Tensor:
+        """As the parent, with a valid ``im2col_step`` for ``query``'s
+        batch."""
+        step = self.im2col_step
+        self.im2col_step = valid_im2col_step(query.shape[0], step)
+        try:
+            return super().forward(query, *args, **kwargs)
+        finally:
+            self.im2col_step = step
+
+    def sample(self,
+               query: Tensor,
+               value: Tensor,
+               reference_points: Tensor,
+               spatial_shapes: Tensor,
+               level_start_index: Tensor,
+               key_padding_mask: Tensor = None) -> Tensor:
+        """The attention's sampled features, before the output projection.
+
+        Args:
+            query (Tensor): (B, Q, C) queries, positional encoding included.
+            value (Tensor): (B, V, C) memory.
+            reference_points (Tensor): (B, Q, L, 2 or 4), normalised.
+            spatial_shapes (Tensor): (L, 2) level sizes (h, w).
+            level_start_index (Tensor): (L, ) start of each level in ``V``.
+            key_padding_mask (Tensor, optional): (B, V), True where padded.
+
+        Returns:
+            Tensor: (B, Q, C) head-concatenated sampled features.
+        """
+        batch, num_query, _ = query.shape
+        num_value = value.shape[1]
+        value = self.value_proj(value)
+        if key_padding_mask is not None:
+            value = value.masked_fill(key_padding_mask[..., None], 0.0)
+        value = value.view(batch, num_value, self.num_heads, -1)
+        offsets = self.sampling_offsets(query).view(batch, num_query,
+                                                    self.num_heads,
+                                                    self.num_levels,
+                                                    self.num_points, 2)
+        weights = self.attention_weights(query).view(
+            batch, num_query, self.num_heads,
+            self.num_levels * self.num_points).softmax(-1).view(
+                batch, num_query, self.num_heads, self.num_levels,
+                self.num_points)
+        locations = sampling_locations_from(reference_points, offsets,
+                                            spatial_shapes)
+        if value.is_cuda:
+            return MultiScaleDeformableAttnFunction.apply(
+                value, spatial_shapes, level_start_index, locations, weights,
+                valid_im2col_step(batch, self.im2col_step))
+        return multi_scale_deformable_attn_pytorch(value, spatial_shapes,
+                                                   locations, weights)
+
+
+@MODELS.register_module()
+class DualProjectionMSDA(FrameFoldedMSDA):
+    """Deformable attention whose samples are projected twice (SeqFormer).
+
+    One sampling pass (offsets and weights from the box query) feeds two
+    output projections: ``output_proj`` for the instance path and
+    ``output_proj_box`` for the box path (``seqformer_reference.md`` §1.5).
+    There is no residual or dropout inside: the decoder layer adds them.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        # The parent's __init__ calls init_weights before output_proj_box
+        # exists; init_weights skips it then, and it is initialised here.
+        super().__init__(*args, **kwargs)
+        self.output_proj_box = nn.Linear(self.embed_dims, self.embed_dims)
+        xavier_init(self.output_proj_box, distribution='uniform', bias=0.)
+
+    def init_weights(self) -> None:
+        """mmcv's initialisation, plus xavier for ``output_proj_box``.
+
+        NOTE: the official ``output_proj_box`` keeps nn.Linear's default
+        bias (it is not in the MSDA reset); here it is 0 like
+        ``output_proj``. Pretrained checkpoints overwrite both.
+        """
+        super().init_weights()
+        if hasattr(self, 'output_proj_box'):
+            xavier_init(self.output_proj_box, distribution='uniform', bias=0.)
+
+    def forward(self,
+                query: Tensor,
+                value: Tensor,
+                reference_points: Tensor,
+                spatial_shapes: Tensor,
+                level_start_index: Tensor,
+                key_padding_mask: Tensor = None) -> Tuple[Tensor, Tensor]:
+        """Sample once, project for both paths.
+
+        Args: as :meth:`FrameFoldedMSDA.sample`.
+
+        Returns:
+            tuple[Tensor, Tensor]: (B, Q, C) instance-path and box-path
+            features.
+        """
+        sampled = self.sample(query, value, reference_points, spatial_shapes,
+                              level_start_index, key_padding_mask)
+        return self.output_proj(sampled), self.output_proj_box(sampled)

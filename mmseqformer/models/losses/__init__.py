@@ -1,0 +1,3 @@
+from .video_set_criterion import VideoSetCriterion
+
+__all__ = ['VideoSetCriterion']

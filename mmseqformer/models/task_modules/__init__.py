@@ -1,0 +1,3 @@
+from .video_match_costs import VideoBoxL2Cost, VideoGIoUCost
+
+__all__ = ['VideoBoxL2Cost', 'VideoGIoUCost']

@@ -1,0 +1,3 @@
+from .seqformer_head import SeqFormerHead
+
+__all__ = ['SeqFormerHead']

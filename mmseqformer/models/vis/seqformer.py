@@ -1,0 +1,177 @@
+"""SeqFormer: Sequential Transformer for Video Instance Segmentation.
+
+Wu et al., ECCV 2022 (arXiv 2112.08275); official code wjf5203/SeqFormer
+(MIT). Every frame goes through backbone, neck and deformable encoder on its
+own (frames folded into the batch); the head's decoder then builds one
+instance query per object from all frames.
+
+Shape legend: ``N`` clips, ``T`` frames, ``C`` embed_dims, ``V`` = sum of
+H_l * W_l of one frame.
+"""
+from typing import Dict, List
+
+import torch
+from mmdet.models.detectors import DeformableDETR
+from mmdet.models.layers import SinePositionalEncoding
+from mmdet.models.mot import BaseMOTModel
+from mmdet.registry import MODELS
+from mmdet.structures import TrackSampleList
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from torch import Tensor, nn
+
+from ..layers import FrameFoldedEncoder
+
+
+@MODELS.register_module()
+class SeqFormer(BaseMOTModel):
+    """SeqFormer video instance segmentation model.
+
+    Args:
+        backbone (dict): mmdet backbone config (C3-C5 outputs).
+        neck (dict): ``ChannelMapper`` config producing the 4 levels (the
+            4th from raw C5 with a 3x3 stride-2 conv, as official).
+        encoder (dict): Deformable encoder config.
+        positional_encoding (dict): ``SinePositionalEncoding`` config.
+        track_head (dict): :class:`SeqFormerHead` config.
+        num_feature_levels (int): L. Defaults to 4.
+        data_preprocessor (dict): ``TrackDataPreprocessor`` config.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 neck: ConfigType,
+                 encoder: ConfigType,
+                 track_head: ConfigType,
+                 positional_encoding: ConfigType = dict(
+                     num_feats=128, normalize=True, offset=-0.5, eps=1e-6),
+                 num_feature_levels: int = 4,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super(BaseMOTModel, self).__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck)
+        self.encoder = FrameFoldedEncoder(**encoder)
+        self.positional_encoding = SinePositionalEncoding(
+            **positional_encoding)
+        embed_dims = self.encoder.embed_dims
+        self.level_embed = nn.Parameter(
+            torch.Tensor(num_feature_levels, embed_dims))
+        self.track_head = MODELS.build(track_head)
+
+    def init_weights(self) -> None:
+        """Official transformer init: xavier for every matrix of encoder and
+        decoder, then the deformable-attention resets, normal level
+        embeddings."""
+        super().init_weights()
+        for module in (self.encoder, self.track_head.decoder):
+            for param in module.parameters():
+                if param.dim() > 1:
+                    nn.init.xavier_uniform_(param)
+        for module in self.modules():
+            if hasattr(module, 'sampling_offsets'):
+                module.init_weights()
+        nn.init.normal_(self.level_embed)
+        self.track_head.init_weights()
+
+    def encode(self, inputs: Tensor,
+               data_samples: TrackSampleList) -> Dict[str, Tensor]:
+        """Encode every frame on its own.
+
+        Args:
+            inputs (Tensor): (N, T, C_in, H, W) normalised, padded frames.
+            data_samples (list[TrackDataSample]): N clips of T frames.
+
+        Returns:
+            dict: ``memory`` (N * T, V, C), ``memory_mask`` (N * T, V) or
+            None, ``spatial_shapes`` (L, 2), ``level_start_index`` (L, ),
+            ``valid_ratios`` (N * T, L, 2).
+        """
+        assert inputs.dim() == 5, 'The inputs must be 5D (N, T, C, H, W).'
+        # (N, T, C_in, H, W) -> (N * T, C_in, H, W), clip-major.
+        frames = inputs.flatten(0, 1)
+        frame_samples = [frame for sample in data_samples for frame in sample]
+        mlvl_feats = self.neck(self.backbone(frames))
+        # mmdet's Deformable DETR builds padding masks, positional encodings
+        # and the flattened multi-level input exactly as SeqFormer does.
+        encoder_inputs, _ = DeformableDETR.pre_transformer(
+            self, mlvl_feats, frame_samples)
+        memory = self.encoder(
+            query=encoder_inputs['feat'],
+            query_pos=encoder_inputs['feat_pos'],
+            key_padding_mask=encoder_inputs['feat_mask'],
+            spatial_shapes=encoder_inputs['spatial_shapes'],
+            level_start_index=encoder_inputs['level_start_index'],
+            valid_ratios=encoder_inputs['valid_ratios'])
+        return dict(
+            memory=memory,
+            memory_mask=encoder_inputs['feat_mask'],
+            spatial_shapes=encoder_inputs['spatial_shapes'],
+            level_start_index=encoder_inputs['level_start_index'],
+            valid_ratios=encoder_inputs['valid_ratios'])
+
+    @staticmethod
+    def get_valid_ratio(mask: Tensor) -> Tensor:
+        """Valid (w, h) fraction of a padded level; used by
+        ``pre_transformer``."""
+        return DeformableDETR.get_valid_ratio(mask)
+
+    def loss(self, inputs: Tensor, data_samples: TrackSampleList,
+             **kwargs) -> Dict[str, Tensor]:
+        """Losses of a batch of clips (all with the same T)."""
+        return self.track_head.loss(
+            self.encode(inputs, data_samples), data_samples)
+
+    def predict(self,
+                inputs: Tensor,
+                data_samples: TrackSampleList,
+                rescale: bool = True,
+                **kwargs) -> TrackSampleList:
+        """Segment and track the instances of one whole video.
+
+        Args:
+            inputs (Tensor): (1, T, C_in, H, W).
+            data_samples (list[TrackDataSample]): One video.
+            rescale (bool): Masks at the original frame size.
+
+        Returns:
+            list[TrackDataSample]: The video, each frame with
+            ``pred_track_instances``.
+        """
+        assert inputs.shape[0] == 1, 'SeqFormer predicts one video at a time'
+        results = self.track_head.predict(
+            self.encode(inputs, data_samples), data_samples[0], rescale)
+        sample = data_samples[0]
+        for frame, instances in enumerate(results):
+            sample[frame].pred_track_instances = instances
+        return [sample]
+
+    def _forward(self, inputs: Tensor, data_samples: TrackSampleList,
+                 **kwargs) -> Dict[str, List]:
+        """Raw head outputs (``mode='tensor'``).
+
+        Returns:
+            dict: per decoder layer, ``cls_scores`` (N, Q, K) logits and
+            ``boxes`` (N, T, Q, 4) normalised (cx, cy, w, h); and
+            ``mask_logits`` (N, Q, T, H/4, W/4) of the last layer.
+        """
+        encoded = self.encode(inputs, data_samples)
+        num_frames = inputs.shape[1]
+        head = self.track_head
+        cls_scores, boxes, inst_queries, references = head(
+            num_frames=num_frames, **encoded)
+        mask_feats = head.mask_features(encoded['memory'],
+                                        encoded['spatial_shapes'],
+                                        encoded['level_start_index'])
+        mask_feats = mask_feats.view(inputs.shape[0], num_frames,
+                                     *mask_feats.shape[1:])
+        mask_logits = []
+        for b, sample in enumerate(data_samples):
+            img_h, img_w = sample[0].img_shape
+            mask_logits.append(
+                head.instance_masks(mask_feats[b], inst_queries[-1][b],
+                                    references[-1][b], (img_w, img_h)))
+        return dict(
+            cls_scores=cls_scores,
+            boxes=boxes,
+            mask_logits=torch.stack(mask_logits))

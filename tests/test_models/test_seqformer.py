@@ -1,0 +1,127 @@
+"""The whole tiny SeqFormer: losses, gradients, encoding, inference."""
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.testing import demo_track_inputs
+
+from mmseqformer.models.utils import ABSENT_BOX, video_gt_instances
+from mmseqformer.testing import tiny_seqformer_cfg
+
+LOSS_NAMES = {'loss_cls', 'loss_bbox', 'loss_iou', 'loss_mask', 'loss_dice'}
+
+
+@pytest.fixture(scope='module')
+def model():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_seqformer_cfg())
+    model.init_weights()
+    return model
+
+
+def batch(model,
+          num_frames=3,
+          shapes=((3, 64, 96), (3, 80, 64)),
+          seed=0,
+          training=True):
+    torch.manual_seed(seed)
+    packed = demo_track_inputs(
+        batch_size=len(shapes),
+        num_frames=num_frames,
+        key_frames_inds=[0],
+        image_shapes=list(shapes),
+        num_classes=3,
+        with_mask=True)
+    return model.data_preprocessor(packed, training)
+
+
+def test_loss_keys_values_and_gradients():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_seqformer_cfg())
+    model.init_weights()
+    # The official init zeroes some layers (sampling offsets, attention
+    # weights, last box layers), which blocks gradients at step 0 only.
+    # Perturb every weight so the test sees the graph, not the init.
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(torch.randn_like(param) * 0.02)
+    model.train()
+    losses = model(**batch(model), mode='loss')
+    expected = LOSS_NAMES | {f'd0.{name}' for name in LOSS_NAMES}
+    assert set(losses) == expected
+    assert all(torch.isfinite(v) and v > 0 for v in losses.values())
+    model.zero_grad()
+    sum(losses.values()).backward()
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    no_grad = {
+        n
+        for n, p in model.named_parameters()
+        if p.requires_grad and (p.grad is None or not p.grad.any())
+    }
+    assert not no_grad, sorted(no_grad)
+    # Official freezing: stem and first stage, and every BN.
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    assert any(n.startswith('backbone.layer1.') for n in frozen)
+    assert all(n.startswith('backbone.') for n in frozen)
+    assert not any(
+        n.startswith('backbone.layer2.') and 'conv' in n for n in frozen)
+    assert trainable
+
+
+def test_clip_with_an_absent_instance_and_an_empty_clip(model):
+    model.train()
+    data = batch(model, num_frames=2)
+    frame = data['data_samples'][0][1]
+    frame.gt_instances = frame.gt_instances[:0]  # all absent in frame 1
+    empty = data['data_samples'][1]
+    for t in range(len(empty)):
+        empty[t].gt_instances = empty[t].gt_instances[:0]
+    losses = model(**data, mode='loss')
+    assert all(torch.isfinite(v) for v in losses.values())
+    gt = video_gt_instances(data['data_samples'][0], (16, 24))
+    assert (gt.bboxes[:, 1] == ABSENT_BOX).all()
+    assert gt.masks[:, 1].sum() == 0 and gt.masks[:, 0].sum() > 0
+
+
+def test_each_frame_is_encoded_independently(model):
+    model.eval()
+    data = batch(model, num_frames=3, training=False)
+    with torch.no_grad():
+        memory = model.encode(**data)['memory']
+        inputs = data['inputs'].clone()
+        inputs[0, 1] += 1.0
+        changed = model.encode(inputs, data['data_samples'])['memory']
+    num_frames = 3
+    torch.testing.assert_close(changed[0], memory[0])
+    torch.testing.assert_close(changed[2], memory[2])
+    torch.testing.assert_close(changed[num_frames:], memory[num_frames:])
+    assert not torch.allclose(changed[1], memory[1])
+
+
+def test_predict_gives_every_frame_its_instances(model):
+    model.eval()
+    data = batch(model, num_frames=4, shapes=((3, 70, 90), ), training=False)
+    with torch.no_grad():
+        sample = model(**data, mode='predict')[0]
+    assert len(sample) == 4
+    first = sample[0].pred_track_instances
+    assert 0 < len(first) <= 10
+    for t in range(4):
+        pred = sample[t].pred_track_instances
+        assert pred.masks.shape[1:] == tuple(sample[t].ori_shape)
+        assert pred.masks.dtype == torch.bool
+        assert pred.bboxes.shape == (len(first), 4)
+        torch.testing.assert_close(pred.scores, first.scores)
+        torch.testing.assert_close(pred.labels, first.labels)
+        torch.testing.assert_close(pred.instances_id, torch.arange(len(first)))
+    assert (first.scores[:-1] >= first.scores[1:]).all()
+
+
+def test_tensor_mode_shapes(model):
+    model.eval()
+    data = batch(model, num_frames=2, training=False)
+    with torch.no_grad():
+        out = model(**data, mode='tensor')
+    assert [s.shape for s in out['cls_scores']] == [(2, 5, 3)] * 2
+    assert [b.shape for b in out['boxes']] == [(2, 2, 5, 4)] * 2
+    # Padded input 96 x 96 -> stride 4.
+    assert out['mask_logits'].shape == (2, 5, 2, 24, 24)
