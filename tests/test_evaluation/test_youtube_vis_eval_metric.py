@@ -157,3 +157,24 @@ def test_rle_masks_match_ground_truth(valid_set, tmp_path):
                 for p, g in zip(result['segmentations'], gt['segmentations']))
             matched += same
     assert matched == len(official['annotations'])
+
+
+def test_video_without_instances_is_evaluated(synthetic_root, tmp_path):
+    with open(osp.join(synthetic_root, 'valid.json')) as f:
+        content = json.load(f)
+    empty_video = content['videos'][1]['id']
+    content['annotations'] = [
+        a for a in content['annotations'] if a['video_id'] != empty_video
+    ]
+    path = tmp_path / 'valid_with_empty_video.json'
+    path.write_text(json.dumps(content))
+    dataset = YouTubeVISFormatDataset(
+        data_root=synthetic_root,
+        ann_file=str(path),
+        data_prefix=dict(img_path='valid/JPEGImages'),
+        test_mode=True,
+        pipeline=PIPELINE)
+    assert len(dataset) == len(content['videos'])
+    metrics = evaluate(dataset, {})
+    # Ground truth predicted perfectly elsewhere; no prediction there.
+    assert metrics['youtube_vis/segm_mAP'] == 1.0

@@ -125,3 +125,25 @@ def test_tensor_mode_shapes(model):
     assert [b.shape for b in out['boxes']] == [(2, 2, 5, 4)] * 2
     # Padded input 96 x 96 -> stride 4.
     assert out['mask_logits'].shape == (2, 5, 2, 24, 24)
+
+
+def test_instance_embedding_from_fewer_frames(model):
+    """Table 6 switch: k frames build the instance query; every frame still
+    gets masks, and with all frames the result is unchanged."""
+    model.eval()
+    data = batch(model, num_frames=5, shapes=((3, 64, 64), ), training=False)
+    head = model.track_head
+    head.test_cfg['embedding_frames'] = 3
+    assert head.embedding_frames(5, 'cpu').tolist() == [0, 2, 4]
+    head.test_cfg['embedding_frames'] = None
+    with torch.no_grad():
+        full = model(**data, mode='predict')[0][0].pred_track_instances
+        head.test_cfg['embedding_frames'] = 5
+        same = model(**data, mode='predict')[0][0].pred_track_instances
+        head.test_cfg['embedding_frames'] = 2
+        fewer = model(**data, mode='predict')[0]
+    head.test_cfg['embedding_frames'] = None
+    torch.testing.assert_close(same.scores, full.scores)
+    assert len(fewer) == 5
+    assert not torch.allclose(fewer[0].pred_track_instances.scores,
+                              full.scores[:len(fewer[0].pred_track_instances)])

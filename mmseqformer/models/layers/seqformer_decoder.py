@@ -19,7 +19,7 @@ One layer, for instance query ``I`` (bs, Q, C) and box queries ``B_t``:
 Box queries never read the instance query after layer 1, and each frame's
 box queries only see that frame.
 """
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from mmcv.cnn import build_norm_layer
@@ -98,10 +98,18 @@ class SeqFormerDecoderLayer(BaseModule):
         self.dropout_box = nn.Dropout(dropout)
         self.frame_weight_fc = nn.Linear(self.embed_dims, 1)
 
-    def forward(self, inst_query: Tensor, box_query: Tensor, query_pos: Tensor,
-                value: Tensor, key_padding_mask: Tensor,
-                reference_points: Tensor, spatial_shapes: Tensor,
-                level_start_index: Tensor) -> Tuple[Tensor, Tensor]:
+    def forward(
+            self,
+            inst_query: Tensor,
+            box_query: Tensor,
+            query_pos: Tensor,
+            value: Tensor,
+            key_padding_mask: Tensor,
+            reference_points: Tensor,
+            spatial_shapes: Tensor,
+            level_start_index: Tensor,
+            embedding_frames: Optional[Tensor] = None
+    ) -> Tuple[Tensor, Tensor]:
         """Update the instance query and the per-frame box queries.
 
         Args:
@@ -115,6 +123,9 @@ class SeqFormerDecoderLayer(BaseModule):
                 already scaled by the valid ratios.
             spatial_shapes (Tensor): (L, 2) level sizes (h, w).
             level_start_index (Tensor): (L, ) level starts in ``V``.
+            embedding_frames (Tensor, optional): Indices of the frames whose
+                features build the instance query (paper Table 6); all
+                frames when None. Box queries are updated in every frame.
 
         Returns:
             tuple[Tensor, Tensor]: The new instance queries (bs, Q, C) and
@@ -146,7 +157,11 @@ class SeqFormerDecoderLayer(BaseModule):
         box_query = self.norms_box[2](self.ffn_box(box_query))
         box_query = box_query.view(bs, num_frames, num_query, dims)
         inst_feats = inst_feats.view(bs, num_frames, num_query, dims)
-        aggregated = self.aggregate(inst_feats, box_query)
+        if embedding_frames is None:
+            aggregated = self.aggregate(inst_feats, box_query)
+        else:
+            aggregated = self.aggregate(inst_feats[:, embedding_frames],
+                                        box_query[:, embedding_frames])
         inst_query = self.norms[1](inst_query + self.dropout(aggregated))
         inst_query = self.norms[2](self.ffn(inst_query))
         return inst_query, box_query
@@ -211,11 +226,19 @@ class SeqFormerDecoder(BaseModule):
         self.num_layers = num_layers
         self.embed_dims = self.layers[0].embed_dims
 
-    def forward(self, query: Tensor, query_pos: Tensor, value: Tensor,
-                key_padding_mask: Tensor, reference_points: Tensor,
-                spatial_shapes: Tensor, level_start_index: Tensor,
-                valid_ratios: Tensor,
-                reg_branches: nn.ModuleList) -> Tuple[Tensor, Tensor, List]:
+    def forward(
+        self,
+        query: Tensor,
+        query_pos: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor,
+        reference_points: Tensor,
+        spatial_shapes: Tensor,
+        level_start_index: Tensor,
+        valid_ratios: Tensor,
+        reg_branches: nn.ModuleList,
+        embedding_frames: Optional[Tensor] = None
+    ) -> Tuple[Tensor, Tensor, List, List]:
         """Run all layers, refining each frame's boxes after every layer.
 
         Args:
@@ -231,6 +254,8 @@ class SeqFormerDecoder(BaseModule):
             valid_ratios (Tensor): (bs * T, L, 2) valid fraction (w, h) of
                 each frame's padded level.
             reg_branches (nn.ModuleList): One box MLP per layer.
+            embedding_frames (Tensor, optional): Frames that build the
+                instance queries (see :class:`SeqFormerDecoderLayer`).
 
         Returns:
             tuple: instance queries (num_layers, bs, Q, C); box queries
@@ -252,7 +277,8 @@ class SeqFormerDecoder(BaseModule):
                 box_query = inst_query[:, None]
             inst_query, box_query = layer(inst_query, box_query, query_pos,
                                           value, key_padding_mask, scaled,
-                                          spatial_shapes, level_start_index)
+                                          spatial_shapes, level_start_index,
+                                          embedding_frames)
             box = refine_boxes(reg_branch(box_query), reference)
             inst_out.append(inst_query)
             box_out.append(box_query)

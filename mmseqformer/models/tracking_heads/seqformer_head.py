@@ -8,7 +8,7 @@ Shape legend: ``bs`` clips, ``T`` frames, ``Q`` queries, ``C`` embed_dims,
 ``K`` classes, ``V`` = sum of H_l * W_l of one frame, ``G`` instances.
 """
 import copy
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -43,8 +43,10 @@ class SeqFormerHead(BaseModule):
         mask_branch (dict): :class:`MaskBranch` config.
         mask_head (dict): :class:`DynamicMaskHead` config.
         criterion (dict): :class:`VideoSetCriterion` config.
-        test_cfg (dict): ``max_per_video`` (10), ``mask_thr`` (0.5) and
-            ``score_thr`` (0.001, official: lower scores give no masks).
+        test_cfg (dict): ``max_per_video`` (10), ``mask_thr`` (0.5),
+            ``score_thr`` (0.001, official: lower scores give no masks) and
+            ``embedding_frames`` (None: all frames build the instance
+            queries; k: k evenly spaced frames do, paper Table 6).
     """
 
     def __init__(self,
@@ -60,7 +62,11 @@ class SeqFormerHead(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
         self.num_queries = num_queries
-        self.test_cfg = dict(max_per_video=10, mask_thr=0.5, score_thr=0.001)
+        self.test_cfg = dict(
+            max_per_video=10,
+            mask_thr=0.5,
+            score_thr=0.001,
+            embedding_frames=None)
         self.test_cfg.update(test_cfg or {})
         self.decoder = SeqFormerDecoder(**decoder)
         num_layers = self.decoder.num_layers
@@ -92,10 +98,16 @@ class SeqFormerHead(BaseModule):
         self.mask_branch.init_weights()
         self.mask_head.init_weights()
 
-    def forward(self, memory: Tensor, memory_mask: Tensor,
-                spatial_shapes: Tensor, level_start_index: Tensor,
-                valid_ratios: Tensor,
-                num_frames: int) -> Tuple[List, List, Tensor, List]:
+    def forward(
+        self,
+        memory: Tensor,
+        memory_mask: Tensor,
+        spatial_shapes: Tensor,
+        level_start_index: Tensor,
+        valid_ratios: Tensor,
+        num_frames: int,
+        embedding_frames: Optional[Tensor] = None
+    ) -> Tuple[List, List, Tensor, List]:
         """Decode the queries of ``bs`` clips of ``num_frames`` frames.
 
         Args:
@@ -105,6 +117,8 @@ class SeqFormerHead(BaseModule):
             level_start_index (Tensor): (L, ) level starts in ``V``.
             valid_ratios (Tensor): (bs * T, L, 2).
             num_frames (int): T.
+            embedding_frames (Tensor, optional): Frames that build the
+                instance queries; all when None.
 
         Returns:
             tuple: per layer, class logits (bs, Q, K) and boxes
@@ -121,7 +135,8 @@ class SeqFormerHead(BaseModule):
         reference = reference[:, None].expand(-1, num_frames, -1, -1)
         inst_queries, _, boxes, references = self.decoder(
             query, query_pos, memory, memory_mask, reference, spatial_shapes,
-            level_start_index, valid_ratios, self.reg_branches)
+            level_start_index, valid_ratios, self.reg_branches,
+            embedding_frames)
         cls_scores = [
             cls_branch(inst_query)
             for cls_branch, inst_query in zip(self.cls_branches, inst_queries)
@@ -269,7 +284,10 @@ class SeqFormerHead(BaseModule):
         """
         num_frames = len(data_sample)
         cls_scores, _, inst_queries, references = self(
-            num_frames=num_frames, **encoded)
+            num_frames=num_frames,
+            embedding_frames=self.embedding_frames(num_frames,
+                                                   encoded['memory'].device),
+            **encoded)
         scores, queries, labels = self.select(cls_scores[-1][0])
         unique_queries, inverse = queries.unique(return_inverse=True)
         mask_feats = self.mask_features(encoded['memory'],
@@ -283,6 +301,15 @@ class SeqFormerHead(BaseModule):
         masks = self.logits_to_masks(logits, data_sample, rescale)
         keep = masks.flatten(1).any(1) & (scores >= self.test_cfg['score_thr'])
         return self.per_frame_results(masks[keep], scores[keep], labels[keep])
+
+    def embedding_frames(self, num_frames: int,
+                         device: torch.device) -> Optional[Tensor]:
+        """Evenly spaced frames for ``test_cfg['embedding_frames']``."""
+        count = self.test_cfg['embedding_frames']
+        if count is None or count >= num_frames:
+            return None
+        return torch.linspace(
+            0, num_frames - 1, count, device=device).round().long().unique()
 
     def select(self, cls_scores: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Top ``max_per_video`` (query, class) pairs by probability.

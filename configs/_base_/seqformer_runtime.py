@@ -1,0 +1,11 @@
+# mmdet's default runtime plus what video models need: per-epoch
+# checkpoints, the track visualiser, the official seed.
+_base_ = ['mmdet::_base_/default_runtime.py']
+
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    visualization=dict(type='TrackVisualizationHook', draw=False))
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='TrackLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+randomness = dict(seed=42)

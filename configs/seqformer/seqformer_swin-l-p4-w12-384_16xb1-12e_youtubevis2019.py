@@ -1,0 +1,29 @@
+# SeqFormer Swin-L (p4, window 12, 384 px pretraining), as official: nothing
+# frozen, drop path 0.3, outputs of stages 2-4 (384/768/1536 channels),
+# 1 clip per GPU on 16 GPUs. Weight decay applies to every parameter
+# (official), so no norm/position-table exemptions.
+_base_ = ['./seqformer_r50_8xb2-12e_youtubevis2019.py']
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='SwinTransformer',
+        pretrain_img_size=384,
+        embed_dims=192,
+        depths=[2, 2, 18, 2],
+        num_heads=[6, 12, 24, 48],
+        window_size=12,
+        mlp_ratio=4,
+        qkv_bias=True,
+        qk_scale=None,
+        drop_rate=0.0,
+        attn_drop_rate=0.0,
+        drop_path_rate=0.3,
+        patch_norm=True,
+        out_indices=(1, 2, 3),
+        with_cp=False,
+        convert_weights=True,
+        frozen_stages=-1,
+        init_cfg=None),
+    neck=dict(in_channels=[384, 768, 1536]))
+train_dataloader = dict(batch_size=1, num_workers=1)
