@@ -22,6 +22,6 @@ def _check_mmcv_ops() -> None:
 
 _check_mmcv_ops()
 
-from . import datasets, evaluation, models  # noqa: E402,F401  (registration)
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 
 __all__ = ['__version__']

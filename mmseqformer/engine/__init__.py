@@ -1,0 +1,3 @@
+from .hooks import WallClockBudgetHook
+
+__all__ = ['WallClockBudgetHook']

@@ -1,0 +1,3 @@
+from .wall_clock_budget_hook import WallClockBudgetHook
+
+__all__ = ['WallClockBudgetHook']
