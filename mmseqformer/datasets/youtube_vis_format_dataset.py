@@ -27,19 +27,53 @@ class YouTubeVISFormatDataset(BaseVideoDataset):
     * checks the file and every frame path up front and stops with a message
       naming the file and the entry (:class:`VISAnnotationError`);
     * orders frames by ``frame_id`` and, when training, drops videos left
-      with no annotated frame (they cannot make a clip).
+      with no annotated frame (they cannot make a clip);
+    * with ``frame_anchored=True`` (training only), has one item per
+      annotated frame, anchoring one clip there, as the official dataset
+      does. Unlike mmdet's ``TrackImgSampler`` this works with any sampler
+      and inside ``ConcatDataset`` (joint training with COCO).
 
     Args:
         check_frame_files (bool): Check that every frame file exists when the
             dataset is built. Defaults to True.
+        frame_anchored (bool): One item per annotated frame when training
+            (use it with ``DefaultSampler``, not ``TrackImgSampler``).
+            Defaults to False (one item per video, mmdet's convention).
         *args, **kwargs: As :class:`mmdet.datasets.BaseVideoDataset`
             (``ann_file``, ``data_root``, ``data_prefix``, ``metainfo``,
             ``pipeline``, ``test_mode``, ...).
     """
 
-    def __init__(self, *args, check_frame_files: bool = True, **kwargs):
+    def __init__(self,
+                 *args,
+                 check_frame_files: bool = True,
+                 frame_anchored: bool = False,
+                 **kwargs):
         self.check_frame_files = check_frame_files
+        self.frame_anchored = frame_anchored
+        self._anchors: List[tuple] = []
         super().__init__(*args, **kwargs)
+
+    def full_init(self) -> None:
+        """Load, filter, then list the (video, frame) anchors."""
+        super().full_init()
+        if self.frame_anchored and not self.test_mode:
+            self._anchors = [
+                (video, frame) for video in range(super().__len__())
+                for frame in range(self.get_data_info(video)['video_length'])
+            ]
+
+    def __len__(self) -> int:
+        """Annotated frames when frame-anchored, else videos."""
+        if self._anchors:
+            return len(self._anchors)
+        return super().__len__()
+
+    def prepare_data(self, idx):
+        """Item ``idx``: an anchor (video, frame) when frame-anchored."""
+        if self._anchors and isinstance(idx, int):
+            idx = self._anchors[idx]
+        return super().prepare_data(idx)
 
     def load_data_list(self) -> List[dict]:
         """Load the annotation file into one item per video.

@@ -30,9 +30,10 @@ def test_config_parses_and_its_parts_are_registered(config):
         if loader not in cfg:
             continue
         dataset = cfg[loader]['dataset']
-        assert DATASETS.get(dataset['type']) is not None
-        for name in transform_types(dataset['pipeline']):
-            assert TRANSFORMS.get(name) is not None, name
+        for part in dataset.get('datasets', [dataset]):  # ConcatDataset
+            assert DATASETS.get(part['type']) is not None
+            for name in transform_types(part['pipeline']):
+                assert TRANSFORMS.get(name) is not None, name
     if 'val_evaluator' in cfg:
         assert METRICS.get(cfg.val_evaluator['type']) is not None
     if 'model' in cfg:

@@ -10,7 +10,6 @@ from typing import List, Optional, Tuple
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
-
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.mask import BitmapMasks
 
@@ -21,9 +20,10 @@ def random_perspective_affine(height: int, width: int, rng: random.Random,
     """A 3x3 homography: corner jitter (perspective), then a rotation about
     the centre and a translation (affine), as the official augmenter."""
     corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-    jitter = np.float32([[rng.gauss(0, perspective) * width,
-                          rng.gauss(0, perspective) * height]
-                         for _ in range(4)])
+    jitter = np.float32([[
+        rng.gauss(0, perspective) * width,
+        rng.gauss(0, perspective) * height
+    ] for _ in range(4)])
     warp = cv2.getPerspectiveTransform(corners, corners + jitter)
     angle = rng.uniform(-rotate, rotate)
     shift = (rng.uniform(-translate, translate) * width,
@@ -44,8 +44,9 @@ def photometric(image: np.ndarray, rng: random.Random, brightness: int,
         if op == 0:
             image = image + rng.randint(-brightness, brightness)
         else:
-            hsv = cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8),
-                               cv2.COLOR_BGR2HSV).astype(np.int16)
+            hsv = cv2.cvtColor(
+                np.clip(image, 0, 255).astype(np.uint8),
+                cv2.COLOR_BGR2HSV).astype(np.int16)
             shift = rng.randint(-hue_saturation, hue_saturation)
             hsv[..., 0] = (hsv[..., 0] + shift) % 180
             hsv[..., 1] = np.clip(hsv[..., 1] + shift, 0, 255)
@@ -108,16 +109,18 @@ class ImageToPseudoClip(BaseTransform):
         blur_kernel_sizes (tuple[int]): Motion-blur kernel sizes.
     """
 
-    def __init__(self,
-                 num_frames: int = 5,
-                 max_instances: int = 25,
-                 perspective: float = 0.08,
-                 translate: float = 0.1,
-                 rotate: float = 20.0,
-                 brightness: int = 40,
-                 hue_saturation: int = 5,
-                 blur_prob: float = 0.25,
-                 blur_kernel_sizes: Tuple[int, ...] = (9, 11)) -> None:
+    def __init__(
+        self,
+        num_frames: int = 5,
+        max_instances: int = 25,
+        perspective: float = 0.08,
+        translate: float = 0.1,
+        rotate: float = 20.0,
+        brightness: int = 40,
+        hue_saturation: int = 5,
+        blur_prob: float = 0.25,
+        blur_kernel_sizes: Tuple[int, ...] = (9, 11)
+    ) -> None:
         self.num_frames = num_frames
         self.max_instances = max_instances
         self.perspective = perspective
@@ -158,19 +161,20 @@ class ImageToPseudoClip(BaseTransform):
         matrix = random_perspective_affine(height, width, rng,
                                            self.perspective, self.translate,
                                            self.rotate)
-        warped = cv2.warpPerspective(image, matrix, (width, height),
-                                     flags=cv2.INTER_LINEAR)
+        warped = cv2.warpPerspective(
+            image, matrix, (width, height), flags=cv2.INTER_LINEAR)
         # Condensed id map: later instances win on overlaps (official).
         ids = np.zeros((height, width), np.int32)
         for index, mask in enumerate(masks, start=1):
             ids[mask.astype(bool)] = index
-        ids = cv2.warpPerspective(ids.astype(np.float32), matrix,
-                                  (width, height),
-                                  flags=cv2.INTER_NEAREST).astype(np.int32)
-        new_masks = np.stack([ids == index
-                              for index in range(1, len(masks) + 1)])
-        warped = photometric(warped, rng, self.brightness,
-                             self.hue_saturation)
+        ids = cv2.warpPerspective(
+            ids.astype(np.float32),
+            matrix, (width, height),
+            flags=cv2.INTER_NEAREST).astype(np.int32)
+        new_masks = np.stack(
+            [ids == index for index in range(1,
+                                             len(masks) + 1)])
+        warped = photometric(warped, rng, self.brightness, self.hue_saturation)
         if rng.random() < self.blur_prob:
             warped = motion_blur(warped, rng, self.blur_kernel_sizes)
         return warped, new_masks.astype(np.uint8)
@@ -178,12 +182,13 @@ class ImageToPseudoClip(BaseTransform):
     def collate(self, results: dict, frames: List[tuple],
                 labels: np.ndarray) -> dict:
         """Per-frame lists; instances absent from a frame are left out."""
-        out = {key: [] for key in ('img', 'gt_masks', 'gt_bboxes',
-                                   'gt_bboxes_labels', 'gt_instances_ids',
-                                   'gt_ignore_flags', 'img_shape',
-                                   'ori_shape', 'frame_id', 'img_path',
-                                   'img_id', 'video_id', 'video_length',
-                                   'ori_video_length')}
+        out = {
+            key: []
+            for key in ('img', 'gt_masks', 'gt_bboxes', 'gt_bboxes_labels',
+                        'gt_instances_ids', 'gt_ignore_flags', 'img_shape',
+                        'ori_shape', 'frame_id', 'img_path', 'img_id',
+                        'video_id', 'video_length', 'ori_video_length')
+        }
         height, width = results['img'].shape[:2]
         for frame_id, (image, masks) in enumerate(frames):
             present = masks.reshape(len(masks), -1).any(1)

@@ -1,6 +1,6 @@
 # SeqFormer ResNeXt-101 32x8d (torchvision's resnext101_32x8d, as official);
 # the official config uses 1 clip per GPU.
-_base_ = ['./seqformer_r50_8xb2-12e_youtubevis2019.py']
+_base_ = ['../seqformer_r50.py']
 
 model = dict(
     backbone=dict(

@@ -1,5 +1,5 @@
-# SeqFormer R101: only the backbone differs from R50.
-_base_ = ['./seqformer_r50_8xb2-12e_youtubevis2019.py']
+# SeqFormer R101 (joint COCO + YouTube-VIS 2019): only the backbone differs.
+_base_ = ['../seqformer_r50.py']
 
 model = dict(
     backbone=dict(

@@ -2,7 +2,7 @@
 # frozen, drop path 0.3, outputs of stages 2-4 (384/768/1536 channels),
 # 1 clip per GPU on 16 GPUs. Weight decay applies to every parameter
 # (official), so no norm/position-table exemptions.
-_base_ = ['./seqformer_r50_8xb2-12e_youtubevis2019.py']
+_base_ = ['../seqformer_r50.py']
 
 model = dict(
     backbone=dict(
