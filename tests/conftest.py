@@ -25,8 +25,9 @@ def synthetic_root(tmp_path_factory) -> str:
     return root
 
 
-@pytest.fixture(scope='session', autouse=True)
+@pytest.fixture(autouse=True)
 def mmdet_default_scope():
     """Build transforms, datasets and metrics from mmdet's registries, as a
-    Runner with mmdet's default runtime does."""
+    Runner with mmdet's default runtime does (again before every test: a
+    Runner built by a test switches the scope)."""
     init_default_scope('mmdet')

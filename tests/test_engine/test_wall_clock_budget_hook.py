@@ -32,7 +32,8 @@ def test_training_stops_at_the_budget_and_saves(tmp_path):
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(by_epoch=False, max_iters=10**7),
         custom_hooks=[WallClockBudgetHook(budget_s=1.0)],
-        default_hooks=dict(checkpoint=None, logger=None))
+        default_hooks=dict(checkpoint=None, logger=None),
+        default_scope='mmdet')
     start = time.monotonic()
     runner.train()
     elapsed = time.monotonic() - start
