@@ -96,7 +96,10 @@ class SeqFormerDecoderLayer(BaseModule):
             [build_norm_layer(norm_cfg, self.embed_dims)[1] for _ in range(3)])
         self.dropout = nn.Dropout(dropout)
         self.dropout_box = nn.Dropout(dropout)
-        self.frame_weight_fc = nn.Linear(self.embed_dims, 1)
+        # Only the weighted aggregation has parameters (an unused layer
+        # would make DDP fail without find_unused_parameters).
+        self.frame_weight_fc = nn.Linear(
+            self.embed_dims, 1) if aggregation == 'weighted' else None
 
     def forward(
             self,
