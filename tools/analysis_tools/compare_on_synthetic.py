@@ -56,18 +56,28 @@ def run(command) -> str:
     return result.stdout + result.stderr
 
 
+def budget_config(config: str, work_dir: str, budget_s: float) -> str:
+    """A config inheriting ``config`` that stops on the clock only."""
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, 'budget_config.py')
+    with open(path, 'w') as f:
+        f.write(f'_base_ = [{osp.join(REPO, config)!r}]\n'
+                'train_cfg = dict(max_iters=10**9, val_interval=10**9)\n'
+                'custom_hooks = [dict(type="WallClockBudgetHook", '
+                f'budget_s={budget_s})]\n')
+    return path
+
+
 def train_and_test(name: str, budget_s: float, args) -> dict:
     config, options = RUNS[name]
     work_dir = osp.join(args.work_dir, name)
-    data = [
-        f'{loader}.dataset.data_root={args.data_root}/'
-        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
-    ]
+    data = [f'{loader}.dataset.data_root={args.data_root}/'
+            for loader in ('train_dataloader', 'val_dataloader',
+                           'test_dataloader')]
     log = run([
-        sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-        '--cfg-options', *data, *options, 'train_cfg.max_iters=1000000',
-        'train_cfg.val_interval=1000000',
-        f'custom_hooks=[dict(type="WallClockBudgetHook",budget_s={budget_s})]'
+        sys.executable, 'tools/train.py',
+        budget_config(config, work_dir, budget_s), '--work-dir', work_dir,
+        '--cfg-options', *data, *options
     ])
     iters = re.findall(r'reached after (\d+) iterations', log)
     output = run([
@@ -76,7 +86,8 @@ def train_and_test(name: str, budget_s: float, args) -> dict:
         osp.join(work_dir, 'test'), '--cfg-options', *data, *options
     ])
     metrics = METRIC_LINE.search(output).group(1)
-    return dict(name=name, iters=iters[-1] if iters else '?', metrics=metrics)
+    return dict(name=name, iters=iters[-1] if iters else '?',
+                metrics=metrics)
 
 
 def main() -> None:
