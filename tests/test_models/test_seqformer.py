@@ -147,3 +147,21 @@ def test_instance_embedding_from_fewer_frames(model):
     assert len(fewer) == 5
     assert not torch.allclose(fewer[0].pred_track_instances.scores,
                               full.scores[:len(fewer[0].pred_track_instances)])
+
+
+def test_single_scale_transformer():
+    """Table 4 switch: the transformer sees C5 only; masks still work."""
+    cfg = tiny_seqformer_cfg()
+    cfg.update(transformer_levels=[2], num_feature_levels=1)
+    cfg['encoder']['layer_cfg']['self_attn_cfg']['num_levels'] = 1
+    cfg['track_head']['decoder']['layer_cfg']['cross_attn_cfg'][
+        'num_levels'] = 1
+    model = MODELS.build(cfg)
+    model.init_weights()
+    data = batch(model, num_frames=2)
+    encoded = model.encode(**data)
+    assert encoded['spatial_shapes'].tolist() == [[3, 3]]  # 96 / 32
+    assert [m.shape[-2:] for m in encoded['mask_inputs']] == [(12, 12), (6, 6),
+                                                              (3, 3)]
+    losses = model(**data, mode='loss')
+    assert all(torch.isfinite(v) for v in losses.values())

@@ -28,6 +28,11 @@ RUNS = {
     'seqformer-no-decompose': (SEQFORMER, [f'{LAYER}.query_decompose=False']),
     'seqformer-average': (SEQFORMER, [f'{LAYER}.aggregation=average']),
     'seqformer-sum': (SEQFORMER, [f'{LAYER}.aggregation=sum']),
+    'seqformer-single-scale': (SEQFORMER, [
+        'model.transformer_levels=[2]', 'model.num_feature_levels=1',
+        'model.encoder.layer_cfg.self_attn_cfg.num_levels=1',
+        f'{LAYER}.cross_attn_cfg.num_levels=1'
+    ]),
 }
 METRIC_LINE = re.compile(r'YouTube-VIS segm: (.*)')
 
@@ -71,9 +76,10 @@ def budget_config(config: str, work_dir: str, budget_s: float) -> str:
 def train_and_test(name: str, budget_s: float, args) -> dict:
     config, options = RUNS[name]
     work_dir = osp.join(args.work_dir, name)
-    data = [f'{loader}.dataset.data_root={args.data_root}/'
-            for loader in ('train_dataloader', 'val_dataloader',
-                           'test_dataloader')]
+    data = [
+        f'{loader}.dataset.data_root={args.data_root}/'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
     log = run([
         sys.executable, 'tools/train.py',
         budget_config(config, work_dir, budget_s), '--work-dir', work_dir,
@@ -86,8 +92,7 @@ def train_and_test(name: str, budget_s: float, args) -> dict:
         osp.join(work_dir, 'test'), '--cfg-options', *data, *options
     ])
     metrics = METRIC_LINE.search(output).group(1)
-    return dict(name=name, iters=iters[-1] if iters else '?',
-                metrics=metrics)
+    return dict(name=name, iters=iters[-1] if iters else '?', metrics=metrics)
 
 
 def main() -> None:

@@ -143,17 +143,19 @@ class SeqFormerHead(BaseModule):
         ]
         return cls_scores, boxes, inst_queries, references
 
-    def mask_features(self, memory: Tensor, spatial_shapes: Tensor,
-                      level_start_index: Tensor) -> Tensor:
-        """Stride-8 mask features of every frame, (bs * T, D, h, w)."""
-        levels = []
-        for level in range(3):
-            height, width = spatial_shapes[level].tolist()
-            start = int(level_start_index[level])
-            # (bs * T, h_l * w_l, C) -> (bs * T, C, h_l, w_l)
-            levels.append(memory[:, start:start + height * width].transpose(
-                1, 2).reshape(memory.shape[0], -1, height, width))
-        return self.mask_branch(levels)
+    def decode(self,
+               encoded: Dict,
+               num_frames: int,
+               embedding_frames: Optional[Tensor] = None) -> Tuple:
+        """:meth:`forward` on the outputs of :meth:`SeqFormer.encode`."""
+        return self(encoded['memory'], encoded['memory_mask'],
+                    encoded['spatial_shapes'], encoded['level_start_index'],
+                    encoded['valid_ratios'], num_frames, embedding_frames)
+
+    def mask_features(self, encoded: Dict) -> Tensor:
+        """Stride-8 mask features of every frame, (bs * T, D, h, w), from
+        the stride 8/16/32 maps in ``encoded['mask_inputs']``."""
+        return self.mask_branch(encoded['mask_inputs'])
 
     def instance_masks(self, mask_feats: Tensor, inst_query: Tensor,
                        reference: Tensor, image_size: Tuple[int,
@@ -192,11 +194,9 @@ class SeqFormerHead(BaseModule):
             the auxiliary layers.
         """
         num_frames = len(data_samples[0])
-        cls_scores, boxes, inst_queries, references = self(
-            num_frames=num_frames, **encoded)
-        mask_feats = self.mask_features(encoded['memory'],
-                                        encoded['spatial_shapes'],
-                                        encoded['level_start_index'])
+        cls_scores, boxes, inst_queries, references = self.decode(
+            encoded, num_frames)
+        mask_feats = self.mask_features(encoded)
         mask_feats = mask_feats.view(
             len(data_samples), num_frames, *mask_feats.shape[1:])
         mask_size = mask_feats.shape[-2:]
@@ -283,16 +283,12 @@ class SeqFormerHead(BaseModule):
             ``instances_id`` (k, ).
         """
         num_frames = len(data_sample)
-        cls_scores, _, inst_queries, references = self(
-            num_frames=num_frames,
-            embedding_frames=self.embedding_frames(num_frames,
-                                                   encoded['memory'].device),
-            **encoded)
+        cls_scores, _, inst_queries, references = self.decode(
+            encoded, num_frames,
+            self.embedding_frames(num_frames, encoded['memory'].device))
         scores, queries, labels = self.select(cls_scores[-1][0])
         unique_queries, inverse = queries.unique(return_inverse=True)
-        mask_feats = self.mask_features(encoded['memory'],
-                                        encoded['spatial_shapes'],
-                                        encoded['level_start_index'])
+        mask_feats = self.mask_features(encoded)
         img_h, img_w = data_sample[0].img_shape
         logits = self.instance_masks(mask_feats,
                                      inst_queries[-1][0, unique_queries],

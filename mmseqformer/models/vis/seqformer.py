@@ -8,7 +8,7 @@ instance query per object from all frames.
 Shape legend: ``N`` clips, ``T`` frames, ``C`` embed_dims, ``V`` = sum of
 H_l * W_l of one frame.
 """
-from typing import Dict, List
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmdet.models.detectors import DeformableDETR
@@ -33,7 +33,13 @@ class SeqFormer(BaseMOTModel):
         encoder (dict): Deformable encoder config.
         positional_encoding (dict): ``SinePositionalEncoding`` config.
         track_head (dict): :class:`SeqFormerHead` config.
-        num_feature_levels (int): L. Defaults to 4.
+        num_feature_levels (int): L, levels seen by the transformer.
+            Defaults to 4.
+        transformer_levels (Sequence[int], optional): Which neck levels
+            (0-3: strides 8-64) the transformer sees; all by default. With
+            ``[2]`` the encoder and decoder are single-scale (paper Table 4;
+            set ``num_levels=1`` in their attention configs too) and the mask
+            branch takes the other stride 8/16 maps straight from the neck.
         data_preprocessor (dict): ``TrackDataPreprocessor`` config.
     """
 
@@ -45,6 +51,7 @@ class SeqFormer(BaseMOTModel):
                  positional_encoding: ConfigType = dict(
                      num_feats=128, normalize=True, offset=-0.5, eps=1e-6),
                  num_feature_levels: int = 4,
+                 transformer_levels: Optional[Sequence[int]] = None,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super(BaseMOTModel, self).__init__(
@@ -55,6 +62,12 @@ class SeqFormer(BaseMOTModel):
         self.positional_encoding = SinePositionalEncoding(
             **positional_encoding)
         embed_dims = self.encoder.embed_dims
+        self.transformer_levels = list(
+            transformer_levels or range(num_feature_levels))
+        if len(self.transformer_levels) != num_feature_levels:
+            raise ValueError(
+                f'transformer_levels {self.transformer_levels} must have '
+                f'num_feature_levels ({num_feature_levels}) entries')
         self.level_embed = nn.Parameter(
             torch.Tensor(num_feature_levels, embed_dims))
         self.track_head = MODELS.build(track_head)
@@ -85,7 +98,9 @@ class SeqFormer(BaseMOTModel):
         Returns:
             dict: ``memory`` (N * T, V, C), ``memory_mask`` (N * T, V) or
             None, ``spatial_shapes`` (L, 2), ``level_start_index`` (L, ),
-            ``valid_ratios`` (N * T, L, 2).
+            ``valid_ratios`` (N * T, L, 2), and ``mask_inputs``: the
+            stride 8/16/32 maps (N * T, C, H_l, W_l) for the mask branch,
+            encoded where the transformer saw the level.
         """
         assert inputs.dim() == 5, 'The inputs must be 5D (N, T, C, H, W).'
         # (N, T, C_in, H, W) -> (N * T, C_in, H, W), clip-major.
@@ -95,7 +110,8 @@ class SeqFormer(BaseMOTModel):
         # mmdet's Deformable DETR builds padding masks, positional encodings
         # and the flattened multi-level input exactly as SeqFormer does.
         encoder_inputs, _ = DeformableDETR.pre_transformer(
-            self, mlvl_feats, frame_samples)
+            self, [mlvl_feats[i] for i in self.transformer_levels],
+            frame_samples)
         memory = self.encoder(
             query=encoder_inputs['feat'],
             query_pos=encoder_inputs['feat_pos'],
@@ -103,12 +119,16 @@ class SeqFormer(BaseMOTModel):
             spatial_shapes=encoder_inputs['spatial_shapes'],
             level_start_index=encoder_inputs['level_start_index'],
             valid_ratios=encoder_inputs['valid_ratios'])
+        memory_maps = dict(
+            zip(self.transformer_levels,
+                unflatten_levels(memory, encoder_inputs['spatial_shapes'])))
         return dict(
             memory=memory,
             memory_mask=encoder_inputs['feat_mask'],
             spatial_shapes=encoder_inputs['spatial_shapes'],
             level_start_index=encoder_inputs['level_start_index'],
-            valid_ratios=encoder_inputs['valid_ratios'])
+            valid_ratios=encoder_inputs['valid_ratios'],
+            mask_inputs=[memory_maps.get(i, mlvl_feats[i]) for i in range(3)])
 
     @staticmethod
     def get_valid_ratio(mask: Tensor) -> Tensor:
@@ -158,11 +178,9 @@ class SeqFormer(BaseMOTModel):
         encoded = self.encode(inputs, data_samples)
         num_frames = inputs.shape[1]
         head = self.track_head
-        cls_scores, boxes, inst_queries, references = head(
-            num_frames=num_frames, **encoded)
-        mask_feats = head.mask_features(encoded['memory'],
-                                        encoded['spatial_shapes'],
-                                        encoded['level_start_index'])
+        cls_scores, boxes, inst_queries, references = head.decode(
+            encoded, num_frames)
+        mask_feats = head.mask_features(encoded)
         mask_feats = mask_feats.view(inputs.shape[0], num_frames,
                                      *mask_feats.shape[1:])
         mask_logits = []
@@ -175,3 +193,14 @@ class SeqFormer(BaseMOTModel):
             cls_scores=cls_scores,
             boxes=boxes,
             mask_logits=torch.stack(mask_logits))
+
+
+def unflatten_levels(memory: Tensor, spatial_shapes: Tensor) -> List[Tensor]:
+    """Split (B, V, C) flattened levels into (B, C, H_l, W_l) maps."""
+    sizes = spatial_shapes.prod(1).tolist()
+    return [
+        # (B, H_l * W_l, C) -> (B, C, H_l, W_l)
+        level.transpose(1, 2).reshape(memory.shape[0], -1, int(h), int(w))
+        for level, (
+            h, w) in zip(memory.split(sizes, dim=1), spatial_shapes.tolist())
+    ]
