@@ -1,0 +1,166 @@
+"""Convert official SeqFormer state dicts to mmseqformer's, and back.
+
+Forward: keys renamed by :mod:`.official_keys`; the unused encoder
+``output_proj_box`` weights and the class-head rows that mmdet's 0-based
+labels do not use are kept aside (``extra``) rather than lost, so the
+reverse conversion restores the official file exactly; the duplicated box
+heads are checked equal and dropped; BN layers get the
+``num_batches_tracked`` counter mmdet's BN expects.
+"""
+import re
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+from .official_keys import (DUPLICATED_OFFICIAL, UNUSED_OFFICIAL,
+                            official_to_ours, ours_to_official)
+
+CLASS_WEIGHT = re.compile(r'^detr\.class_embed\.\d+\.(weight|bias)$')
+#: YouTube-VIS official heads: index = category id, rows 0 and 41 unused.
+YTVIS_CLASS_ROWS = tuple(range(1, 41))
+
+
+class CheckpointConversionError(ValueError):
+    """A checkpoint does not fit; the message lists the offending keys."""
+
+
+def official_to_mmseqformer(
+    state: Dict[str, Tensor],
+    class_rows: Optional[Sequence[int]] = YTVIS_CLASS_ROWS
+) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
+    """Rename an official state dict into mmseqformer's layout.
+
+    Args:
+        state (dict[str, Tensor]): The official ``model`` state dict.
+        class_rows (Sequence[int], optional): Rows of the class heads to keep,
+            in label order (YouTube-VIS: 1..40). None drops the class heads
+            (COCO-pretrained files, whose heads the official code drops too).
+
+    Returns:
+        tuple[dict, dict]: Our state dict; the official tensors not carried
+        over (for :func:`mmseqformer_to_official`).
+    """
+    ours, extra, unknown = {}, {}, []
+    for name, tensor in state.items():
+        if any(re.match(p, name) for p in UNUSED_OFFICIAL):
+            extra[name] = tensor
+            continue
+        twin = _duplicate_of(name)
+        if twin is not None:
+            if twin in state and not torch.equal(state[twin], tensor):
+                raise CheckpointConversionError(
+                    f'{name} should repeat {twin} but differs')
+            continue
+        target = official_to_ours(name)
+        if target is None:
+            unknown.append(name)
+            continue
+        if CLASS_WEIGHT.match(name):
+            extra[name] = tensor
+            if class_rows is None:
+                continue
+            tensor = tensor[list(class_rows)]
+        ours[target] = tensor
+        if name.endswith('running_var'):
+            ours[target.replace('running_var', 'num_batches_tracked')] = \
+                torch.tensor(0)
+    if unknown:
+        raise CheckpointConversionError(
+            'keys the converter does not know (no rule maps them):\n  ' +
+            '\n  '.join(sorted(unknown)))
+    return ours, extra
+
+
+def mmseqformer_to_official(
+        ours: Dict[str, Tensor],
+        extra: Optional[Dict[str, Tensor]] = None,
+        class_rows: Sequence[int] = YTVIS_CLASS_ROWS,
+        num_official_classes: int = 42) -> Dict[str, Tensor]:
+    """The reverse of :func:`official_to_mmseqformer`.
+
+    Tensors saved in ``extra`` are put back as they were; without them the
+    unused encoder projections are left out and the class rows we do not
+    have are filled with the official bias init (-4.595) and zero weights.
+
+    Args:
+        ours (dict[str, Tensor]): Our state dict.
+        extra (dict[str, Tensor], optional): What the forward conversion set
+            aside.
+        class_rows (Sequence[int]): Official rows of our labels.
+        num_official_classes (int): Official class-head size (42).
+
+    Returns:
+        dict[str, Tensor]: The official ``model`` state dict.
+    """
+    extra = dict(extra or {})
+    official, unknown = {}, []
+    for name, tensor in ours.items():
+        if name.endswith('num_batches_tracked'):
+            continue
+        target = ours_to_official(name)
+        if target is None:
+            unknown.append(name)
+            continue
+        if CLASS_WEIGHT.match(target):
+            tensor = _official_class_rows(tensor, extra.get(target),
+                                          class_rows, num_official_classes)
+        official[target] = tensor
+    if unknown:
+        raise CheckpointConversionError(
+            'keys without an official counterpart:\n  ' +
+            '\n  '.join(sorted(unknown)))
+    for name, tensor in extra.items():
+        official.setdefault(name, tensor)
+    for duplicate, original in DUPLICATED_OFFICIAL.items():
+        for name in [n for n in official if n.startswith(original)]:
+            official[duplicate + name[len(original):]] = official[name]
+    return official
+
+
+def _duplicate_of(name: str) -> Optional[str]:
+    """The key that ``name`` repeats, if it is a duplicate."""
+    for duplicate, original in DUPLICATED_OFFICIAL.items():
+        if name.startswith(duplicate):
+            return original + name[len(duplicate):]
+    return None
+
+
+def _official_class_rows(tensor: Tensor, original: Optional[Tensor],
+                         class_rows: Sequence[int], size: int) -> Tensor:
+    """Put our class rows back at their official indices."""
+    if original is not None:
+        full = original.clone()
+    elif tensor.dim() == 2:
+        full = tensor.new_zeros((size, tensor.shape[1]))
+    else:
+        full = tensor.new_full((size, ), -4.59511985013459)
+    full[list(class_rows)] = tensor
+    return full
+
+
+def check_state_dict_fits(state: Dict[str, Tensor],
+                          reference: Dict[str, Tensor]) -> None:
+    """Raise, listing every missing, unexpected or misshapen key.
+
+    Args:
+        state (dict[str, Tensor]): The converted state dict.
+        reference (dict[str, Tensor]): The model's own state dict.
+    """
+    missing = sorted(set(reference) - set(state))
+    unexpected = sorted(set(state) - set(reference))
+    misshapen = [
+        f'{name}: {tuple(state[name].shape)} in the checkpoint, '
+        f'{tuple(reference[name].shape)} in the model'
+        for name in sorted(set(state) & set(reference))
+        if state[name].shape != reference[name].shape
+    ]
+    problems = [(title, keys)
+                for title, keys in (('missing from the checkpoint', missing),
+                                    ('not in the model', unexpected),
+                                    ('shapes that do not fit', misshapen))
+                if keys]
+    if problems:
+        raise CheckpointConversionError('\n'.join(
+            f'{len(keys)} key(s) {title}:\n  ' + '\n  '.join(keys)
+            for title, keys in problems))
