@@ -1,3 +1,3 @@
-from .tiny_seqformer import TINY_SEQFORMER, tiny_seqformer_cfg
+from .tiny_seqformer import TINY_OVERRIDES, tiny_seqformer_cfg
 
-__all__ = ['TINY_SEQFORMER', 'tiny_seqformer_cfg']
+__all__ = ['TINY_OVERRIDES', 'tiny_seqformer_cfg']

@@ -201,7 +201,8 @@ class SeqFormerHead(BaseModule):
             len(data_samples), num_frames, *mask_feats.shape[1:])
         mask_size = mask_feats.shape[-2:]
         gts = [
-            video_gt_instances(sample, tuple(s * 2 for s in mask_size))
+            video_gt_instances(
+                sample, tuple(s * self.mask_head.upsample for s in mask_size))
             for sample in data_samples
         ]
         num_boxes = self.criterion.num_boxes(gts, cls_scores[0].device)
