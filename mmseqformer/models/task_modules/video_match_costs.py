@@ -7,11 +7,10 @@ carry the official placeholder box and are costed like any other frame.
 from typing import Optional
 
 import torch
-from mmengine.structures import InstanceData
-from torch import Tensor
-
 from mmdet.registry import TASK_UTILS
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_overlaps
+from mmengine.structures import InstanceData
+from torch import Tensor
 
 
 class _VideoBoxCost:
