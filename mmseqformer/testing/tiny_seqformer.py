@@ -33,8 +33,8 @@ TINY_OVERRIDES = dict(
         layer_cfg=dict(
             self_attn_cfg=dict(
                 embed_dims=32, num_heads=2, num_points=2, dropout=0.0),
-            ffn_cfg=dict(
-                embed_dims=32, feedforward_channels=64, ffn_drop=0.0))),
+            ffn_cfg=dict(embed_dims=32, feedforward_channels=64,
+                         ffn_drop=0.0))),
     positional_encoding=dict(num_feats=16),
     track_head=dict(
         num_classes=3,
@@ -44,8 +44,7 @@ TINY_OVERRIDES = dict(
             num_layers=2,
             layer_cfg=dict(
                 self_attn_cfg=dict(
-                    embed_dims=32, num_heads=2, attn_drop=0.0,
-                    proj_drop=0.0),
+                    embed_dims=32, num_heads=2, attn_drop=0.0, proj_drop=0.0),
                 cross_attn_cfg=dict(embed_dims=32, num_heads=2, num_points=2),
                 ffn_cfg=dict(
                     embed_dims=32, feedforward_channels=64, ffn_drop=0.0),

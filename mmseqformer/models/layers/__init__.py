@@ -1,12 +1,15 @@
 from .dynamic_mask_head import DynamicMaskHead, MaskBranch
 from .frame_folded_encoder import FrameFoldedEncoder, FrameFoldedEncoderLayer
 from .msda import DualProjectionMSDA, FrameFoldedMSDA, valid_im2col_step
+from .online_aggregation import OnlineFrameAggregator
 from .seqformer_decoder import (AGGREGATIONS, SeqFormerDecoder,
-                                SeqFormerDecoderLayer, refine_boxes)
+                                SeqFormerDecoderLayer, refine_boxes,
+                                scale_references)
 
 __all__ = [
     'DynamicMaskHead', 'MaskBranch', 'FrameFoldedEncoder',
     'FrameFoldedEncoderLayer', 'DualProjectionMSDA', 'FrameFoldedMSDA',
     'valid_im2col_step', 'AGGREGATIONS', 'SeqFormerDecoder',
-    'SeqFormerDecoderLayer', 'refine_boxes'
+    'SeqFormerDecoderLayer', 'refine_boxes', 'scale_references',
+    'OnlineFrameAggregator'
 ]

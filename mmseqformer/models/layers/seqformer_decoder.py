@@ -19,7 +19,7 @@ One layer, for instance query ``I`` (bs, Q, C) and box queries ``B_t``:
 Box queries never read the instance query after layer 1, and each frame's
 box queries only see that frame.
 """
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from mmcv.cnn import build_norm_layer
@@ -134,15 +134,36 @@ class SeqFormerDecoderLayer(BaseModule):
             tuple[Tensor, Tensor]: The new instance queries (bs, Q, C) and
             box queries (bs, T, Q, C).
         """
-        bs, num_box_frames, num_query, dims = box_query.shape
+        box_query, inst_feats = self.box_path(box_query, query_pos, value,
+                                              key_padding_mask,
+                                              reference_points, spatial_shapes,
+                                              level_start_index)
+        if embedding_frames is None:
+            aggregated = self.aggregate(inst_feats, box_query)
+        else:
+            aggregated = self.aggregate(inst_feats[:, embedding_frames],
+                                        box_query[:, embedding_frames])
+        return self.instance_path(inst_query, query_pos, aggregated), box_query
+
+    def box_path(self, box_query: Tensor, query_pos: Tensor, value: Tensor,
+                 key_padding_mask: Tensor, reference_points: Tensor,
+                 spatial_shapes: Tensor,
+                 level_start_index: Tensor) -> Tuple[Tensor, Tensor]:
+        """Steps 2-4: everything a layer does inside each frame.
+
+        It never reads the instance query, and frame t only reads frame t,
+        so it can run on any subset of the frames (streaming inference).
+
+        Args:
+            box_query, query_pos, value, key_padding_mask, reference_points,
+            spatial_shapes, level_start_index: as in :meth:`forward`.
+
+        Returns:
+            tuple[Tensor, Tensor]: The new box queries (bs, T, Q, C) and the
+            instance-path features ``A_t`` (bs, T, Q, C).
+        """
+        bs, _, num_query, dims = box_query.shape
         num_frames = value.shape[0] // bs
-        inst_query = self.norms[0](
-            self.self_attn(
-                query=inst_query,
-                key=inst_query,
-                value=inst_query,
-                query_pos=query_pos,
-                key_pos=query_pos))
         box_query = self._box_self_attention(box_query, query_pos)
         # (bs, T_b, Q, C) -> (bs * T, Q, C): layer 1 shares the box query.
         box_query = box_query.expand(bs, num_frames, num_query,
@@ -158,16 +179,31 @@ class SeqFormerDecoderLayer(BaseModule):
             key_padding_mask=key_padding_mask)
         box_query = self.norms_box[1](box_query + self.dropout_box(box_feats))
         box_query = self.norms_box[2](self.ffn_box(box_query))
-        box_query = box_query.view(bs, num_frames, num_query, dims)
-        inst_feats = inst_feats.view(bs, num_frames, num_query, dims)
-        if embedding_frames is None:
-            aggregated = self.aggregate(inst_feats, box_query)
-        else:
-            aggregated = self.aggregate(inst_feats[:, embedding_frames],
-                                        box_query[:, embedding_frames])
+        return (box_query.view(bs, num_frames, num_query, dims),
+                inst_feats.view(bs, num_frames, num_query, dims))
+
+    def instance_path(self, inst_query: Tensor, query_pos: Tensor,
+                      aggregated: Tensor) -> Tensor:
+        """Steps 1 and 5: update the instance queries from the aggregated
+        per-frame features.
+
+        Args:
+            inst_query (Tensor): (bs, Q, C).
+            query_pos (Tensor): (bs, Q, C).
+            aggregated (Tensor): (bs, Q, C) output of :meth:`aggregate`.
+
+        Returns:
+            Tensor: (bs, Q, C) the new instance queries.
+        """
+        inst_query = self.norms[0](
+            self.self_attn(
+                query=inst_query,
+                key=inst_query,
+                value=inst_query,
+                query_pos=query_pos,
+                key_pos=query_pos))
         inst_query = self.norms[1](inst_query + self.dropout(aggregated))
-        inst_query = self.norms[2](self.ffn(inst_query))
-        return inst_query, box_query
+        return self.norms[2](self.ffn(inst_query))
 
     def _box_self_attention(self, box_query: Tensor,
                             query_pos: Tensor) -> Tensor:
@@ -207,7 +243,11 @@ class SeqFormerDecoderLayer(BaseModule):
         Returns:
             Tensor: (bs, T, Q, 1), summing to one over T.
         """
-        return self.frame_weight_fc(box_query).softmax(1)
+        return self.frame_logits(box_query).softmax(1)
+
+    def frame_logits(self, box_query: Tensor) -> Tensor:
+        """Unnormalised frame weights, (bs, T, Q, 1), from (bs, T, Q, C)."""
+        return self.frame_weight_fc(box_query)
 
 
 class SeqFormerDecoder(BaseModule):
@@ -267,21 +307,17 @@ class SeqFormerDecoder(BaseModule):
             the references input to each layer: (bs, T, Q, 2) for the first,
             (bs, T, Q, 4) detached boxes after.
         """
-        bs, num_frames, num_query, _ = reference_points.shape
         inst_query = query
         box_query = query[:, None]  # (bs, 1, Q, C), shared by all frames
         inst_out, box_out, boxes, references = [], [], [], [reference_points]
         for layer, reg_branch in zip(self.layers, reg_branches):
             reference = references[-1]
-            # (bs, T, Q, 2|4) -> (bs * T, Q, L, 2|4), scaled to valid area.
-            scaled = reference.flatten(0, 1)[:, :, None] * torch.cat(
-                [valid_ratios] * (reference.shape[-1] // 2), -1)[:, None]
             if not layer.query_decompose:
                 box_query = inst_query[:, None]
-            inst_query, box_query = layer(inst_query, box_query, query_pos,
-                                          value, key_padding_mask, scaled,
-                                          spatial_shapes, level_start_index,
-                                          embedding_frames)
+            inst_query, box_query = layer(
+                inst_query, box_query, query_pos, value, key_padding_mask,
+                scale_references(reference, valid_ratios), spatial_shapes,
+                level_start_index, embedding_frames)
             box = refine_boxes(reg_branch(box_query), reference)
             inst_out.append(inst_query)
             box_out.append(box_query)
@@ -289,6 +325,77 @@ class SeqFormerDecoder(BaseModule):
             references.append(box.detach())
         return (torch.stack(inst_out), torch.stack(box_out), boxes,
                 references[:-1])
+
+    def box_path(self, query: Tensor, query_pos: Tensor, value: Tensor,
+                 key_padding_mask: Tensor, reference_points: Tensor,
+                 spatial_shapes: Tensor, level_start_index: Tensor,
+                 valid_ratios: Tensor,
+                 reg_branches: nn.ModuleList) -> Tuple[List, List, List]:
+        """The box path of every layer, for any subset of the frames.
+
+        With query decomposition the box path never reads the instance
+        query, so streaming inference runs it chunk by chunk and the
+        instance path once at the end (:meth:`instance_path`).
+
+        Args:
+            As in :meth:`forward`, for the frames at hand.
+
+        Returns:
+            tuple[list, list, list]: per layer, box queries (bs, T, Q, C),
+            instance-path features (bs, T, Q, C) and the references input
+            to the layer ((bs, T, Q, 2) then (bs, T, Q, 4)).
+        """
+        if not all(layer.query_decompose for layer in self.layers):
+            raise ValueError('the box path depends on the instance query '
+                             'without query decomposition; run the whole '
+                             'video at once')
+        box_query = query[:, None]
+        box_out, feats_out, references = [], [], [reference_points]
+        for layer, reg_branch in zip(self.layers, reg_branches):
+            reference = references[-1]
+            box_query, inst_feats = layer.box_path(
+                box_query, query_pos, value, key_padding_mask,
+                scale_references(reference, valid_ratios), spatial_shapes,
+                level_start_index)
+            box_out.append(box_query)
+            feats_out.append(inst_feats)
+            references.append(
+                refine_boxes(reg_branch(box_query), reference).detach())
+        return box_out, feats_out, references[:-1]
+
+    def instance_path(self, query: Tensor, query_pos: Tensor,
+                      aggregated: Sequence[Tensor]) -> Tensor:
+        """The instance path of every layer from its aggregated features.
+
+        Args:
+            query (Tensor): (bs, Q, C) content queries.
+            query_pos (Tensor): (bs, Q, C) positional queries.
+            aggregated (Sequence[Tensor]): per layer, (bs, Q, C) the
+                aggregated instance-path features of all frames.
+
+        Returns:
+            Tensor: (num_layers, bs, Q, C) instance queries.
+        """
+        inst_query, inst_out = query, []
+        for layer, layer_aggregated in zip(self.layers, aggregated):
+            inst_query = layer.instance_path(inst_query, query_pos,
+                                             layer_aggregated)
+            inst_out.append(inst_query)
+        return torch.stack(inst_out)
+
+
+def scale_references(reference: Tensor, valid_ratios: Tensor) -> Tensor:
+    """Normalised references to the padded frame, one copy per level.
+
+    Args:
+        reference (Tensor): (bs, T, Q, 2 or 4) in [0, 1] of the valid image.
+        valid_ratios (Tensor): (bs * T, L, 2) valid (w, h) fractions.
+
+    Returns:
+        Tensor: (bs * T, Q, L, 2 or 4).
+    """
+    return reference.flatten(0, 1)[:, :, None] * torch.cat(
+        [valid_ratios] * (reference.shape[-1] // 2), -1)[:, None]
 
 
 def refine_boxes(deltas: Tensor, reference: Tensor) -> Tensor:

@@ -126,22 +126,66 @@ class SeqFormerHead(BaseModule):
             (num_layers, bs, Q, C); per layer, the reference input to it
             ((bs, T, Q, 2) then (bs, T, Q, 4)).
         """
-        bs = memory.shape[0] // num_frames
-        query_pos, query = self.query_embedding.weight.chunk(2, dim=1)
-        query_pos = query_pos[None].expand(bs, -1, -1)
-        query = query[None].expand(bs, -1, -1)
-        # The same initial reference point in every frame.
-        reference = self.reference_points_fc(query_pos).sigmoid()
-        reference = reference[:, None].expand(-1, num_frames, -1, -1)
+        query, query_pos, reference = self.initial_queries(
+            memory.shape[0] // num_frames, num_frames)
         inst_queries, _, boxes, references = self.decoder(
             query, query_pos, memory, memory_mask, reference, spatial_shapes,
             level_start_index, valid_ratios, self.reg_branches,
             embedding_frames)
-        cls_scores = [
+        return self.classify(inst_queries), boxes, inst_queries, references
+
+    def initial_queries(self, bs: int,
+                        num_frames: int) -> Tuple[Tensor, Tensor, Tensor]:
+        """Content queries (bs, Q, C), positional queries (bs, Q, C) and
+        the initial references (bs, T, Q, 2), the same in every frame."""
+        query_pos, query = self.query_embedding.weight.chunk(2, dim=1)
+        query_pos = query_pos[None].expand(bs, -1, -1)
+        query = query[None].expand(bs, -1, -1)
+        reference = self.reference_points_fc(query_pos).sigmoid()
+        return query, query_pos, reference[:, None].expand(
+            -1, num_frames, -1, -1)
+
+    def box_path(self, encoded: Dict, num_frames: int) -> Tuple:
+        """Every layer's box path on some frames (streaming inference).
+
+        Args:
+            encoded (dict): :meth:`SeqFormer.encode` outputs of ``bs``
+                clips of ``num_frames`` frames.
+            num_frames (int): T.
+
+        Returns:
+            tuple: per layer, box queries (bs, T, Q, C), instance-path
+            features (bs, T, Q, C) and the reference input to the layer.
+        """
+        query, query_pos, reference = self.initial_queries(
+            encoded['memory'].shape[0] // num_frames, num_frames)
+        return self.decoder.box_path(query, query_pos, encoded['memory'],
+                                     encoded['memory_mask'], reference,
+                                     encoded['spatial_shapes'],
+                                     encoded['level_start_index'],
+                                     encoded['valid_ratios'],
+                                     self.reg_branches)
+
+    def instance_path(self, aggregated: List[Tensor]) -> Tuple:
+        """Every layer's instance path from its aggregated frame features.
+
+        Args:
+            aggregated (list[Tensor]): per layer, (bs, Q, C).
+
+        Returns:
+            tuple: per layer, class logits (bs, Q, K); instance queries
+            (num_layers, bs, Q, C).
+        """
+        query, query_pos, _ = self.initial_queries(aggregated[0].shape[0], 1)
+        inst_queries = self.decoder.instance_path(query, query_pos, aggregated)
+        return self.classify(inst_queries), inst_queries
+
+    def classify(self, inst_queries: Tensor) -> List[Tensor]:
+        """Per layer class logits (bs, Q, K) from (num_layers, bs, Q, C)."""
+        return [
             cls_branch(inst_query)
             for cls_branch, inst_query in zip(self.cls_branches, inst_queries)
         ]
-        return cls_scores, boxes, inst_queries, references
 
     def decode(self,
                encoded: Dict,

@@ -1,3 +1,4 @@
 from .seqformer import SeqFormer
+from .streaming_seqformer import StreamingSeqFormer, VideoSelection
 
-__all__ = ['SeqFormer']
+__all__ = ["SeqFormer", "StreamingSeqFormer", "VideoSelection"]

@@ -1,0 +1,12 @@
+from .inference import (build_vis_test_pipeline, inference_vis, init_vis_model,
+                        iter_frame_chunks, preprocess_frames)
+from .video_prediction import PredictionCollector, VideoPrediction
+from .video_source import (ArraySource, FrameFolderSource, VideoFileSource,
+                           VideoSource, open_video_source)
+
+__all__ = [
+    'build_vis_test_pipeline', 'inference_vis', 'init_vis_model',
+    'iter_frame_chunks', 'preprocess_frames', 'PredictionCollector',
+    'VideoPrediction', 'ArraySource', 'FrameFolderSource', 'VideoFileSource',
+    'VideoSource', 'open_video_source'
+]

@@ -1,0 +1,177 @@
+"""Streaming (chunked) inference equals whole-video inference."""
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmseqformer.apis import (build_vis_test_pipeline, inference_vis,
+                              init_vis_model, preprocess_frames)
+from mmseqformer.models.layers import (OnlineFrameAggregator,
+                                       SeqFormerDecoderLayer)
+from mmseqformer.models.vis import StreamingSeqFormer
+
+TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-2000it_synthetic.py'
+NUM_FRAMES = 7
+CHUNKS = (3, 3, 1)
+
+
+def tiny_layer(aggregation):
+    torch.manual_seed(0)
+    layer = SeqFormerDecoderLayer(
+        self_attn_cfg=dict(embed_dims=8, num_heads=2, batch_first=True),
+        cross_attn_cfg=dict(embed_dims=8, num_heads=2, num_points=2),
+        ffn_cfg=dict(embed_dims=8, feedforward_channels=16),
+        aggregation=aggregation).double()
+    if layer.frame_weight_fc is not None:
+        torch.nn.init.normal_(layer.frame_weight_fc.weight, std=5.0)
+    return layer
+
+
+@pytest.mark.parametrize('aggregation', ['weighted', 'average', 'sum'])
+def test_online_aggregation_equals_the_whole_video_formula(aggregation):
+    layer = tiny_layer(aggregation)
+    feats = torch.randn(2, 8, 4, 8, dtype=torch.float64)
+    boxes = torch.randn(2, 8, 4, 8, dtype=torch.float64)
+    # A late frame with much larger logits forces the running maximum up.
+    boxes[:, 6] *= 30
+    aggregator = OnlineFrameAggregator(layer)
+    for start, stop in ((0, 3), (3, 4), (4, 8)):
+        aggregator.update(feats[:, start:stop], boxes[:, start:stop])
+    if aggregation == 'weighted':
+        logits = boxes @ layer.frame_weight_fc.weight.T + \
+            layer.frame_weight_fc.bias
+        expected = (torch.softmax(logits, 1) * feats).sum(1)
+    elif aggregation == 'average':
+        expected = feats.mean(1)
+    else:
+        expected = feats.sum(1)
+    torch.testing.assert_close(
+        aggregator.result(), expected, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(aggregator.result(),
+                               layer.aggregate(feats, boxes))
+
+
+@pytest.fixture(scope='module')
+def model():
+    torch.manual_seed(0)
+    model = init_vis_model(Config.fromfile(TINY_CONFIG))
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(torch.randn_like(param) * 0.05)
+        for layer in model.track_head.decoder.layers:
+            # Frame weights far from uniform, so the online softmax matters.
+            layer.frame_weight_fc.weight.mul_(20)
+    # Keep every pair, so the comparison covers all ten of them.
+    model.track_head.test_cfg['score_thr'] = 0.0
+    return model
+
+
+def video(num_frames=NUM_FRAMES, size=(90, 150), seed=0):
+    """Frames with a moving bright block on noise, (T, H, W, 3) BGR."""
+    rng = np.random.default_rng(seed)
+    frames = rng.integers(0, 120, (num_frames, *size, 3), dtype=np.uint8)
+    for t in range(num_frames):
+        frames[t, 20:60, 10 + 8 * t:50 + 8 * t] = 230
+    return frames
+
+
+def whole_and_streamed(model, frames):
+    pipeline = build_vis_test_pipeline(model.cfg)
+    inputs, sample = preprocess_frames(model, pipeline, list(frames), 0,
+                                       len(frames))
+    stream = StreamingSeqFormer(model, len(frames))
+    start = 0
+    for size in CHUNKS:
+        chunk_inputs, chunk_sample = preprocess_frames(
+            model, pipeline, list(frames[start:start + size]), start,
+            len(frames))
+        stream.add_chunk(chunk_inputs, chunk_sample)
+        start += size
+    return inputs, sample, stream
+
+
+@torch.no_grad()
+def test_streamed_queries_scores_and_mask_logits_equal_whole_video(model):
+    frames = video()
+    inputs, sample, stream = whole_and_streamed(model, frames)
+    head = model.track_head
+    encoded = model.encode(inputs, [sample])
+    cls_scores, _, inst_queries, references = head.decode(encoded, NUM_FRAMES)
+    selection = stream.finish()
+    torch.testing.assert_close(
+        stream.inst_queries, inst_queries[-1][0], rtol=0, atol=1e-5)
+    scores, queries, labels = head.select(cls_scores[-1][0])
+    assert torch.equal(selection.queries, queries)
+    assert torch.equal(selection.labels, labels)
+    torch.testing.assert_close(selection.scores, scores, rtol=0, atol=1e-5)
+    img_h, img_w = sample[0].img_shape
+    whole_logits = head.instance_masks(
+        head.mask_features(encoded), inst_queries[-1][0, queries],
+        references[-1][0][:, queries], (img_w, img_h))
+    chunk_logits = list(stream.mask_logits())
+    assert [first for first, _ in chunk_logits] == [0, 3, 6]
+    streamed = torch.cat([logits for _, logits in chunk_logits], 1)
+    assert streamed.shape == whole_logits.shape
+    # Non-trivial masks: some logits on each side of the threshold.
+    assert (whole_logits > 0).any() and (whole_logits < 0).any()
+    torch.testing.assert_close(streamed, whole_logits, rtol=0, atol=1e-5)
+
+
+def test_inference_vis_streaming_equals_whole_video_pass(model):
+    frames = video()
+    whole = inference_vis(model, frames, chunk_size=None)
+    streamed = inference_vis(model, list(frames), chunk_size=3)
+    assert len(whole) == len(streamed) == NUM_FRAMES
+    assert len(whole.scores) > 0
+    np.testing.assert_allclose(streamed.scores, whole.scores, atol=1e-5)
+    np.testing.assert_array_equal(streamed.labels, whole.labels)
+    np.testing.assert_array_equal(streamed.instance_ids,
+                                  np.arange(len(whole.scores)))
+    assert whole.frame_size == (90, 150)
+    for frame in range(NUM_FRAMES):
+        assert streamed.masks[frame] == whole.masks[frame]
+        np.testing.assert_array_equal(streamed.bboxes[frame],
+                                      whole.bboxes[frame])
+    assert whole.frame_masks(0).shape == (len(whole.scores), 90, 150)
+    assert whole.frame_masks(0).any()
+
+
+@torch.no_grad()
+def test_embedding_frames_pick_the_same_frames_when_streamed(model):
+    head = model.track_head
+    head.test_cfg['embedding_frames'] = 3
+    try:
+        frames = video()
+        inputs, sample, stream = whole_and_streamed(model, frames)
+        picked = head.embedding_frames(NUM_FRAMES, inputs.device)
+        assert picked.tolist() == [0, 3, 6]  # one per chunk
+        cls_scores, _, inst_queries, _ = head.decode(
+            model.encode(inputs, [sample]), NUM_FRAMES, picked)
+        stream.finish()
+        torch.testing.assert_close(
+            stream.inst_queries, inst_queries[-1][0], rtol=0, atol=1e-5)
+        with pytest.raises(ValueError, match='num_frames'):
+            StreamingSeqFormer(model)
+    finally:
+        head.test_cfg['embedding_frames'] = None
+
+
+def test_streaming_refuses_models_without_query_decomposition(model):
+    layers = model.track_head.decoder.layers
+    layers[1].query_decompose = False
+    try:
+        with pytest.raises(ValueError, match='query decomposition'):
+            StreamingSeqFormer(model)
+        # The whole-video pass still works.
+        assert len(inference_vis(model, video(3), chunk_size=None)) == 3
+    finally:
+        layers[1].query_decompose = True
+
+
+def test_frames_of_another_size_are_refused_with_their_index(model):
+    frames = list(video(4))
+    frames[2] = frames[2][:80]
+    with pytest.raises(ValueError, match='frame 2'):
+        inference_vis(model, frames, chunk_size=2)
+    with pytest.raises(ValueError, match='no frames'):
+        inference_vis(model, [], chunk_size=2)
