@@ -1,5 +1,8 @@
 """Shared fixtures: a small synthetic dataset made once per test session."""
+import os
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 from mmengine.registry import init_default_scope
@@ -31,3 +34,20 @@ def mmdet_default_scope():
     Runner with mmdet's default runtime does (again before every test: a
     Runner built by a test switches the scope)."""
     init_default_scope('mmdet')
+
+
+def run_tool(command, timeout=900) -> str:
+    """Run a tool from the repository root as a user would; fail the test
+    with its output if it fails. Returns stdout + stderr."""
+    # PYTHON: the shell launchers must use this interpreter (the venv's).
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable)
+    result = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + \
+        result.stderr[-3000:]
+    return result.stdout + result.stderr

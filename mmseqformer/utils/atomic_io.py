@@ -21,11 +21,19 @@ def atomic_output_path(path: str) -> Iterator[str]:
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
+    # Keep the extension last: writers such as cv2.VideoWriter pick the
+    # container from it.
     handle, tmp_path = tempfile.mkstemp(
-        dir=folder, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
+        dir=folder,
+        prefix=f'.{os.path.basename(path)}.',
+        suffix='.tmp' + os.path.splitext(path)[1])
     os.close(handle)
     try:
         yield tmp_path
+        # mkstemp makes the file private; give it the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
     finally:
         if os.path.exists(tmp_path):

@@ -17,6 +17,7 @@ import zipfile
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.conftest import run_tool as run
 
 CONFIG = 'configs/baselines/mask2former_r18-tiny_1xb2-1200it_synthetic.py'
 
@@ -36,21 +37,6 @@ def train_command(root, work_dir, max_iters, *extra):
         'default_hooks.checkpoint.interval=2',
         'default_hooks.logger.interval=1'
     ]
-
-
-def run(command, timeout=900):
-    # PYTHON: the shell launchers must use this interpreter (the venv's).
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable)
-    result = subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env)
-    assert result.returncode == 0, result.stdout[-3000:] + \
-        result.stderr[-3000:]
-    return result.stdout + result.stderr
 
 
 def wait_for_checkpoint(process, work_dir, name, timeout=600):

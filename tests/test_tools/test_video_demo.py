@@ -1,0 +1,139 @@
+"""tools/demo/video_demo.py on real footage, and the pieces it uses."""
+import json
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+import pycocotools.mask as mask_util
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmseqformer.apis import (FrameFolderSource, VideoPrediction,
+                              build_video_visualizer, init_vis_model,
+                              open_video_source, write_prediction_video)
+from tests.conftest import REPO_ROOT, run_tool
+
+CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-2000it_synthetic.py'
+STREET = osp.join(
+    osp.dirname(REPO_ROOT), 'shared', 'data', 'street_8f_1080p.mp4')
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    """A tiny SeqFormer with random weights that draws large masks."""
+    torch.manual_seed(0)
+    model = init_vis_model(Config.fromfile(osp.join(REPO_ROOT, CONFIG)))
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(torch.randn_like(param) * 0.05)
+    path = str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=dict(model.dataset_meta))), path)
+    return path
+
+
+def read_video(path):
+    capture = cv2.VideoCapture(path)
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return frames
+        frames.append(frame)
+
+
+@pytest.mark.skipif(
+    not osp.isfile(STREET), reason='the shared street clip is absent')
+def test_demo_turns_the_1080p_clip_into_an_mp4_with_coloured_masks(
+        checkpoint, tmp_path):
+    out = str(tmp_path / 'street.mp4')
+    log = run_tool([
+        sys.executable,
+        'tools/demo/video_demo.py',
+        STREET,
+        CONFIG,
+        checkpoint,
+        '--out',
+        out,
+        '--score-thr',
+        '0',
+        '--chunk-size',
+        '3',
+        # Two pairs leave part of the frame uncovered.
+        '--cfg-options',
+        'model.track_head.test_cfg.max_per_video=2'
+    ])
+    assert 'wrote' in log and '8/8' in log  # the progress bar finished
+    drawn = read_video(out)
+    original = read_video(STREET)
+    assert len(drawn) == len(original) == 8
+    assert drawn[0].shape == (1080, 1920, 3)
+    results = json.load(open(str(tmp_path / 'street.json')))
+    assert results and all(
+        len(entry['segmentations']) == 8 and entry['video_name'] ==
+        'street_8f_1080p' and entry['category_id'] in (1, 2, 3)
+        for entry in results)
+    for frame in (0, 7):
+        masks = mask_util.decode(
+            [entry['segmentations'][frame] for entry in results])
+        covered = masks.any(2)
+        assert 0.01 < covered.mean() < 1.0
+        change = np.abs(drawn[frame].astype(int) -
+                        original[frame].astype(int)).sum(2)
+        # Masks are blended in colour; elsewhere only codec noise, outlines
+        # and labels.
+        assert np.median(change[covered]) > 30
+        assert np.median(change[~covered]) < 15
+
+
+def test_each_instance_keeps_its_colour_across_frames(checkpoint, tmp_path):
+    model = init_vis_model(CONFIG, checkpoint)
+    frames = np.full((3, 40, 60, 3), 40, dtype=np.uint8)
+    mask = np.zeros((40, 60), dtype=bool)
+    mask[5:30, 10:40] = True
+    rle = mask_util.encode(
+        np.asfortranarray(mask[..., None].astype(np.uint8)))[0]
+    prediction = VideoPrediction(
+        scores=np.array([0.9]),
+        labels=np.array([1]),
+        instance_ids=np.array([4]),
+        masks=[[rle]] * 3,
+        bboxes=[np.array([[10., 5., 40., 30.]])] * 3,
+        frame_size=(40, 60))
+    out = str(tmp_path / 'out.mp4')
+    written = write_prediction_video(prediction, frames, out,
+                                     build_video_visualizer(model))
+    drawn = read_video(out)
+    assert written == len(drawn) == 3
+    colours = [frame[12:25, 20:35].reshape(-1, 3).mean(0) for frame in drawn]
+    assert np.abs(colours[0] - 40).max() > 20  # coloured
+    assert np.abs(colours[0] - colours[2]).max() < 8  # the same colour
+    # Below the score threshold nothing is drawn.
+    write_prediction_video(
+        prediction, frames, out, build_video_visualizer(model), score_thr=0.95)
+    assert np.abs(read_video(out)[1].astype(int) - 40).max() < 10
+
+
+def test_video_sources_read_lazily_in_natural_order(tmp_path):
+    for index in (10, 9, 1):
+        cv2.imwrite(
+            str(tmp_path / f'img{index}.png'),
+            np.full((8, 8, 3), index, np.uint8))
+    source = open_video_source(str(tmp_path))
+    assert isinstance(source, FrameFolderSource)
+    assert [int(frame[0, 0, 0]) for frame in source] == [1, 9, 10]
+    assert len(source) == 3 and source.name == tmp_path.name
+    with pytest.raises(FileNotFoundError, match='missing.mp4'):
+        open_video_source(str(tmp_path / 'missing.mp4'))
+    (tmp_path / 'notes.txt').write_text('x')
+    with pytest.raises(ValueError, match='notes.txt'):
+        open_video_source(str(tmp_path / 'notes.txt'))
+    (tmp_path / 'img11.png').write_text('not a png')
+    with pytest.raises(ValueError, match='img11.png'):
+        list(open_video_source(str(tmp_path)))
+    with pytest.raises(ValueError, match='frame 1'):
+        open_video_source([np.zeros((4, 4, 3)), np.zeros((4, 4))])
