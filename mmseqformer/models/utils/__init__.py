@@ -1,11 +1,11 @@
 from .official_checkpoint import (CheckpointConversionError,
                                   check_state_dict_fits,
                                   mmseqformer_to_official,
-                                  official_to_mmseqformer)
+                                  official_to_mmseqformer, swin_to_official)
 from .video_gt import ABSENT_BOX, video_gt_instances
 
 __all__ = [
     'ABSENT_BOX', 'video_gt_instances', 'CheckpointConversionError',
     'check_state_dict_fits', 'mmseqformer_to_official',
-    'official_to_mmseqformer'
+    'official_to_mmseqformer', 'swin_to_official'
 ]

@@ -5,12 +5,16 @@ Forward: keys renamed by :mod:`.official_keys`; the unused encoder
 labels do not use are kept aside (``extra``) rather than lost, so the
 reverse conversion restores the official file exactly; the duplicated box
 heads are checked equal and dropped; BN layers get the
-``num_batches_tracked`` counter mmdet's BN expects.
+``num_batches_tracked`` counter mmdet's BN expects. Swin backbones (official
+Swin names, ``patch_embed``/``layers``/``norm{i}``) go through mmdet's own
+``swin_converter`` (renames and the patch-merging channel reordering);
+:func:`swin_to_official` undoes it.
 """
 import re
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
+from mmdet.models.backbones.swin import swin_converter
 from torch import Tensor
 
 from .official_keys import (DUPLICATED_OFFICIAL, UNUSED_OFFICIAL,
@@ -69,7 +73,7 @@ def official_to_mmseqformer(
         raise CheckpointConversionError(
             'keys the converter does not know (no rule maps them):\n  ' +
             '\n  '.join(sorted(unknown)))
-    return ours, extra
+    return _map_backbone(ours, swin_converter), extra
 
 
 def mmseqformer_to_official(
@@ -95,6 +99,7 @@ def mmseqformer_to_official(
     """
     extra = dict(extra or {})
     official, unknown = {}, []
+    ours = _map_backbone(ours, swin_to_official)
     for name, tensor in ours.items():
         if name.endswith('num_batches_tracked'):
             continue
@@ -116,6 +121,63 @@ def mmseqformer_to_official(
         for name in [n for n in official if n.startswith(original)]:
             official[duplicate + name[len(original):]] = official[name]
     return official
+
+
+def _map_backbone(state: Dict[str, Tensor], convert) -> Dict[str, Tensor]:
+    """Apply ``convert`` to the backbone weights if they are a Swin's."""
+    backbone = {
+        name[len('backbone.'):]: tensor
+        for name, tensor in state.items() if name.startswith('backbone.')
+    }
+    if not any(name.startswith('patch_embed.') for name in backbone):
+        return state  # ResNet / ResNeXt: official names are mmdet's
+    result = {
+        name: tensor
+        for name, tensor in state.items() if not name.startswith('backbone.')
+    }
+    result.update(
+        (name if name.startswith('backbone.') else 'backbone.' + name, tensor)
+        for name, tensor in convert(backbone).items())
+    return result
+
+
+#: mmdet Swin name piece -> official piece, for :func:`swin_to_official`.
+_SWIN_RENAMES = (('attn.w_msa.', 'attn.'), ('ffn.layers.0.0.', 'mlp.fc1.'),
+                 ('ffn.layers.1.', 'mlp.fc2.'), ('patch_embed.projection.',
+                                                 'patch_embed.proj.'))
+
+
+def swin_to_official(state: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    """The inverse of mmdet's ``swin_converter`` (without the ``backbone.``
+    prefix): mmdet Swin names and patch-merging channel order back to the
+    official Swin's.
+
+    mmdet's patch merging unfolds 2x2 patches channel-major, the official
+    one concatenates the four pixels ``[(0,0), (1,0), (0,1), (1,1)]``;
+    ``swin_converter`` reorders official weights one way, this the other.
+    """
+    official = {}
+    for name, tensor in state.items():
+        if name.startswith('stages.'):
+            name = name.replace('stages.', 'layers.', 1)
+            if '.downsample.reduction.' in name:
+                tensor = _unfold_to_concat_order(tensor)
+            elif '.downsample.norm.' in name:
+                tensor = _unfold_to_concat_order(tensor[None])[0]
+        for ours, theirs in _SWIN_RENAMES:
+            name = name.replace(ours, theirs)
+        official[name] = tensor
+    return official
+
+
+def _unfold_to_concat_order(weight: Tensor) -> Tensor:
+    """(out, 4 * c) columns from unfold order (c-major, then the 4 pixels)
+    to concatenation order (pixel-major)."""
+    out_channels, in_channels = weight.shape
+    # Column j * 4 + p (unfold) -> column p * c + j (concat), pixels 1 and 2
+    # swapped (unfold walks the 2x2 patch row-major, the concat column-major).
+    weight = weight.reshape(out_channels, in_channels // 4, 4).transpose(1, 2)
+    return weight[:, [0, 2, 1, 3]].reshape(out_channels, in_channels)
 
 
 def _duplicate_of(name: str) -> Optional[str]:

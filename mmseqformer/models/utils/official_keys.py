@@ -70,7 +70,11 @@ RULES: List[Tuple[str, str]] = [
 ]
 
 #: Official keys of parameters the official model never uses.
-UNUSED_OFFICIAL = [rf'^{_ENC}self_attn\.output_proj_box\.']
+UNUSED_OFFICIAL = [
+    rf'^{_ENC}self_attn\.output_proj_box\.',
+    # Swin: the official backbone builds a norm for stage 0's output too.
+    r'^detr\.backbone\.0\.body\.norm0\.',
+]
 #: Official key prefixes that repeat another prefix (the same module
 #: registered twice): duplicate -> original.
 DUPLICATED_OFFICIAL = {

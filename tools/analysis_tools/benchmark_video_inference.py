@@ -1,0 +1,166 @@
+"""Time and peak memory of SeqFormer inference on long videos.
+
+    python tools/analysis_tools/benchmark_video_inference.py \
+        --frames 10 100 1000 --modes streaming whole
+
+Runs the R50 model (``configs/seqformer_r50.py``, random weights: speed and
+memory do not depend on them) on 360p videos of each length, in two modes:
+
+- ``streaming``: :func:`inference_vis` with ``--chunk-size`` frames per chunk
+  (bounded memory, the same result as the whole video);
+- ``whole``: the whole video in one pass, as the official code does.
+
+Each run is a fresh process, so its peak resident memory (``ru_maxrss``,
+model and Python included) is its own. Frames are made on the fly (a
+moving pattern on texture), so the video itself takes no memory. A whole-
+video run whose memory, extrapolated linearly from the shorter runs, would
+exceed ``--max-gb`` is skipped and its projection printed instead.
+"""
+import argparse
+import json
+import os.path as osp
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+from mmseqformer.apis import (
+    VideoSource,
+    inference_vis,  # noqa: E402
+    init_vis_model)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--config', default='configs/seqformer_r50.py')
+    parser.add_argument(
+        '--frames', type=int, nargs='+', default=[10, 100, 1000])
+    parser.add_argument(
+        '--modes',
+        nargs='+',
+        default=['streaming', 'whole'],
+        choices=['streaming', 'whole'])
+    parser.add_argument('--chunk-size', type=int, default=16)
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        default=[360, 640],
+        metavar=('H', 'W'),
+        help='frame size (the test pipeline keeps 360p as it is)')
+    parser.add_argument(
+        '--max-gb',
+        type=float,
+        default=20.0,
+        help='skip whole-video runs projected above this peak memory')
+    parser.add_argument('--child', help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+class PatternVideo(VideoSource):
+    """A lazily drawn video: texture plus a block moving across it."""
+
+    def __init__(self, num_frames: int, height: int, width: int) -> None:
+        self.num_frames, self.height, self.width = num_frames, height, width
+        self.texture = np.random.default_rng(0).integers(
+            0, 160, (height, width, 3), dtype=np.uint8)
+        self.name, self.fps = f'pattern{num_frames}', 25.0
+
+    def __iter__(self):
+        for t in range(self.num_frames):
+            frame = self.texture.copy()
+            x = (7 * t) % (self.width - self.width // 4)
+            frame[self.height // 4:self.height // 2,
+                  x:x + self.width // 4] = (40, 200, 230)
+            yield frame
+
+    def __len__(self) -> int:
+        return self.num_frames
+
+
+def child(args: argparse.Namespace) -> None:
+    """One measurement; prints a JSON line."""
+    import torch
+    mode, num_frames = args.child.split(':')
+    num_frames = int(num_frames)
+    model = init_vis_model(osp.join(REPO, args.config))
+    video = PatternVideo(num_frames, *args.size)
+    base_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    start = time.perf_counter()
+    result = inference_vis(
+        model,
+        video,
+        chunk_size=args.chunk_size if mode == 'streaming' else None)
+    seconds = time.perf_counter() - start
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    assert len(result) == num_frames
+    print(
+        json.dumps(
+            dict(
+                mode=mode,
+                frames=num_frames,
+                s_per_frame=seconds / num_frames,
+                peak_gb=peak_gb,
+                model_gb=base_gb,
+                threads=torch.get_num_threads())))
+
+
+def measure(args: argparse.Namespace, mode: str, num_frames: int) -> dict:
+    command = [
+        sys.executable, __file__, '--child', f'{mode}:{num_frames}',
+        '--config', args.config, '--chunk-size',
+        str(args.chunk_size), '--size', *map(str, args.size)
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        return dict(
+            mode=mode, frames=num_frames, error=result.stderr[-500:].strip())
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def projected_gb(rows: list, mode: str, num_frames: int) -> float:
+    """Linear fit of peak memory over the measured runs of ``mode``."""
+    points = [(r['frames'], r['peak_gb']) for r in rows
+              if r['mode'] == mode and 'peak_gb' in r]
+    if len(points) < 2:
+        return 0.0
+    (f0, m0), (f1, m1) = points[-2:]
+    return m1 + (m1 - m0) / (f1 - f0) * (num_frames - f1)
+
+
+def main() -> None:
+    args = parse_args()
+    if args.child:
+        child(args)
+        return
+    rows = []
+    print(
+        '| mode | frames | s / frame | peak memory (GB) | model alone (GB) |')
+    print('| --- | --- | --- | --- | --- |')
+    for num_frames in args.frames:
+        for mode in args.modes:
+            projection = projected_gb(rows, mode, num_frames)
+            if mode == 'whole' and projection > args.max_gb:
+                row = dict(mode=mode, frames=num_frames, skipped=projection)
+                print(f'| {mode} | {num_frames} | skipped | '
+                      f'~{projection:.1f} projected | |')
+            else:
+                row = measure(args, mode, num_frames)
+                if 'error' in row:
+                    print(f'| {mode} | {num_frames} | failed: '
+                          f'{row["error"].splitlines()[-1]} | | |')
+                else:
+                    print(f'| {mode} | {num_frames} | '
+                          f'{row["s_per_frame"]:.2f} | {row["peak_gb"]:.2f} '
+                          f'| {row["model_gb"]:.2f} |')
+            sys.stdout.flush()
+            rows.append(row)
+
+
+if __name__ == '__main__':
+    main()
