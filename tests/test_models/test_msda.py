@@ -1,8 +1,13 @@
 import pytest
 import torch
+from mmcv.ops import MultiScaleDeformableAttention
+from mmcv.ops.multi_scale_deform_attn import \
+    multi_scale_deformable_attn_pytorch
 
 from mmseqformer.models.layers import (DualProjectionMSDA, FrameFoldedMSDA,
                                        valid_im2col_step)
+from mmseqformer.models.layers.deformable_sampling import \
+    deformable_attn_gather
 
 SHAPES = torch.tensor([[6, 8], [3, 4]])
 STARTS = torch.tensor([0, 48])
@@ -27,22 +32,27 @@ def _inputs(batch=3, queries=4, dims=16, ref_dims=2):
 
 
 @pytest.mark.parametrize('ref_dims', [2, 4])
-def test_sample_then_project_equals_mmcv_forward(ref_dims):
-    attn = FrameFoldedMSDA(
+def test_forward_equals_mmcv_multi_scale_deformable_attention(ref_dims):
+    kwargs = dict(
         embed_dims=16, num_heads=2, num_levels=2, num_points=2, dropout=0.0)
+    attn = FrameFoldedMSDA(**kwargs)
     torch.nn.init.normal_(attn.sampling_offsets.weight, std=0.1)
     torch.nn.init.normal_(attn.attention_weights.weight, std=0.1)
+    mmcv_attn = MultiScaleDeformableAttention(batch_first=True, **kwargs)
+    mmcv_attn.load_state_dict(attn.state_dict())
     query, value, reference, mask = _inputs(ref_dims=ref_dims)
-    expected = attn(
-        query,
+    pos = torch.randn_like(query)
+    inputs = dict(
         value=value,
-        identity=torch.zeros_like(query),
+        query_pos=pos,
         reference_points=reference,
         spatial_shapes=SHAPES,
         level_start_index=STARTS,
         key_padding_mask=mask)
-    sampled = attn.sample(query, value, reference, SHAPES, STARTS, mask)
-    torch.testing.assert_close(attn.output_proj(sampled), expected)
+    expected = mmcv_attn(query, **inputs)
+    torch.testing.assert_close(attn(query, **inputs), expected)
+    sampled = attn.sample(query + pos, value, reference, SHAPES, STARTS, mask)
+    torch.testing.assert_close(attn.output_proj(sampled) + query, expected)
 
 
 def test_dual_projection_shares_the_samples():
@@ -65,3 +75,35 @@ def test_folded_batch_equals_one_entry_at_a_time():
         single, _ = attn(query[b:b + 1], value[b:b + 1], reference[b:b + 1],
                          SHAPES, STARTS, mask[b:b + 1])
         torch.testing.assert_close(single[0], inst[b])
+
+
+@pytest.mark.parametrize('batch, heads, points', [(2, 3, 2), (1, 1, 1)])
+def test_gather_sampling_equals_mmcv_grid_sample_path(batch, heads, points):
+    """Values and gradients of the CPU gather equal mmcv's grid_sample path
+    in float64, with points inside, on the border and outside the maps."""
+    torch.manual_seed(0)
+    shapes = torch.tensor([[6, 9], [3, 5], [1, 1], [2, 4]])
+    num_value = int(shapes.prod(1).sum())
+    value = torch.randn(
+        batch, num_value, heads, 4, dtype=torch.float64, requires_grad=True)
+    locations = torch.rand(
+        batch, 11, heads, 4, points, 2, dtype=torch.float64) * 1.6 - 0.3
+    locations[:, 0] = 0.0  # exactly on the image border
+    locations[:, 1] = 1.0
+    locations[:, 2] = 7.0  # far outside: reads zeros
+    locations.requires_grad_()
+    weights = torch.rand(
+        batch, 11, heads, 4, points, dtype=torch.float64, requires_grad=True)
+    expected = multi_scale_deformable_attn_pytorch(value, shapes, locations,
+                                                   weights)
+    actual = deformable_attn_gather(value, shapes, locations, weights)
+    torch.testing.assert_close(actual, expected, rtol=0, atol=1e-12)
+    assert actual[:, 2].abs().max() == 0
+    grads = [torch.ones_like(expected) * torch.randn_like(expected)]
+    expected_grads = torch.autograd.grad(expected, [value, locations, weights],
+                                         grads)
+    actual_grads = torch.autograd.grad(actual, [value, locations, weights],
+                                       grads)
+    for name, a, e in zip(('value', 'locations', 'weights'), actual_grads,
+                          expected_grads):
+        torch.testing.assert_close(a, e, rtol=0, atol=1e-10, msg=name)

@@ -29,10 +29,8 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from mmseqformer.apis import (
-    VideoSource,
-    inference_vis,  # noqa: E402
-    init_vis_model)
+from mmseqformer.apis import VideoSource, inference_vis  # noqa: E402
+from mmseqformer.apis import init_vis_model  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

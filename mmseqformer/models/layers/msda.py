@@ -9,11 +9,12 @@ from typing import Tuple
 
 import torch
 from mmcv.ops import MultiScaleDeformableAttention
-from mmcv.ops.multi_scale_deform_attn import (
-    MultiScaleDeformableAttnFunction, multi_scale_deformable_attn_pytorch)
+from mmcv.ops.multi_scale_deform_attn import MultiScaleDeformableAttnFunction
 from mmdet.registry import MODELS
 from mmengine.model import xavier_init
 from torch import Tensor, nn
+
+from .deformable_sampling import deformable_attn_gather
 
 
 def valid_im2col_step(batch: int, im2col_step: int) -> int:
@@ -60,10 +61,12 @@ def sampling_locations_from(reference_points: Tensor, offsets: Tensor,
 class FrameFoldedMSDA(MultiScaleDeformableAttention):
     """mmcv's ``MultiScaleDeformableAttention`` for any folded batch size.
 
-    Identical parameters, initialisation and output; only the CUDA kernel's
-    ``im2col_step`` is reduced per call to a divisor of the batch size (see
-    :func:`valid_im2col_step`). Used by the encoder, where every frame of
-    every clip is one batch entry. Always ``batch_first``.
+    Identical parameters, initialisation and output. On CUDA, mmcv's kernel
+    with ``im2col_step`` reduced per call to a divisor of the batch size (see
+    :func:`valid_im2col_step`); elsewhere :func:`deformable_attn_gather`
+    instead of mmcv's ``grid_sample`` path (same result, several times less
+    memory traffic). Used by the encoder, where every frame of every clip is
+    one batch entry. Always ``batch_first``.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -74,15 +77,37 @@ class FrameFoldedMSDA(MultiScaleDeformableAttention):
             warnings.simplefilter('ignore', UserWarning)
             super().__init__(*args, **kwargs)
 
-    def forward(self, query: Tensor, *args, **kwargs) -> Tensor:
-        """As the parent, with a valid ``im2col_step`` for ``query``'s
-        batch."""
-        step = self.im2col_step
-        self.im2col_step = valid_im2col_step(query.shape[0], step)
-        try:
-            return super().forward(query, *args, **kwargs)
-        finally:
-            self.im2col_step = step
+    def forward(self,
+                query: Tensor,
+                key: Tensor = None,
+                value: Tensor = None,
+                identity: Tensor = None,
+                query_pos: Tensor = None,
+                key_padding_mask: Tensor = None,
+                reference_points: Tensor = None,
+                spatial_shapes: Tensor = None,
+                level_start_index: Tensor = None,
+                **kwargs) -> Tensor:
+        """mmcv's forward: ``identity + dropout(output_proj(samples))``.
+
+        Args:
+            query (Tensor): (B, Q, C).
+            key: Unused (as in mmcv).
+            value (Tensor, optional): (B, V, C); ``query`` when None.
+            identity (Tensor, optional): (B, Q, C); ``query`` when None.
+            query_pos (Tensor, optional): (B, Q, C) added to ``query``.
+            Others: as in :meth:`sample`.
+
+        Returns:
+            Tensor: (B, Q, C).
+        """
+        value = query if value is None else value
+        identity = query if identity is None else identity
+        if query_pos is not None:
+            query = query + query_pos
+        samples = self.sample(query, value, reference_points, spatial_shapes,
+                              level_start_index, key_padding_mask)
+        return self.dropout(self.output_proj(samples)) + identity
 
     def sample(self,
                query: Tensor,
@@ -125,8 +150,8 @@ class FrameFoldedMSDA(MultiScaleDeformableAttention):
             return MultiScaleDeformableAttnFunction.apply(
                 value, spatial_shapes, level_start_index, locations, weights,
                 valid_im2col_step(batch, self.im2col_step))
-        return multi_scale_deformable_attn_pytorch(value, spatial_shapes,
-                                                   locations, weights)
+        return deformable_attn_gather(value, spatial_shapes, locations,
+                                      weights)
 
 
 @MODELS.register_module()
