@@ -7,7 +7,9 @@ Runs the R50 model (``configs/seqformer_r50.py``, random weights: speed and
 memory do not depend on them) on 360p videos of each length, in two modes:
 
 - ``streaming``: :func:`inference_vis` with ``--chunk-size`` frames per chunk
-  (bounded memory, the same result as the whole video);
+  (bounded memory, the same result as the whole video), after
+  :func:`tune_glibc_malloc` as the video demo does (``--no-malloc-tuning``
+  to measure without);
 - ``whole``: the whole video in one pass, as the official code does.
 
 Each run is a fresh process, so its peak resident memory (``ru_maxrss``,
@@ -31,6 +33,7 @@ sys.path.insert(0, REPO)
 
 from mmseqformer.apis import VideoSource, inference_vis  # noqa: E402
 from mmseqformer.apis import init_vis_model  # noqa: E402
+from mmseqformer.utils import tune_glibc_malloc  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,7 +46,11 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         default=['streaming', 'whole'],
         choices=['streaming', 'whole'])
-    parser.add_argument('--chunk-size', type=int, default=16)
+    parser.add_argument('--chunk-size', type=int, default=4)
+    parser.add_argument(
+        '--no-malloc-tuning',
+        action='store_true',
+        help='keep glibc malloc defaults (the demo tunes them)')
     parser.add_argument(
         '--size',
         type=int,
@@ -84,6 +91,8 @@ class PatternVideo(VideoSource):
 def child(args: argparse.Namespace) -> None:
     """One measurement; prints a JSON line."""
     import torch
+    if not args.no_malloc_tuning:
+        tune_glibc_malloc()
     mode, num_frames = args.child.split(':')
     num_frames = int(num_frames)
     model = init_vis_model(osp.join(REPO, args.config))
@@ -113,7 +122,7 @@ def measure(args: argparse.Namespace, mode: str, num_frames: int) -> dict:
         sys.executable, __file__, '--child', f'{mode}:{num_frames}',
         '--config', args.config, '--chunk-size',
         str(args.chunk_size), '--size', *map(str, args.size)
-    ]
+    ] + (['--no-malloc-tuning'] if args.no_malloc_tuning else [])
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         return dict(

@@ -1,7 +1,7 @@
 """Segment and track the instances of a video; write an mp4 and a JSON.
 
     python tools/demo/video_demo.py INPUT CONFIG CHECKPOINT --out OUT.mp4 \
-        [--score-thr 0.3] [--chunk-size 16] [--json OUT.json] [--device cpu]
+        [--score-thr 0.3] [--chunk-size 4] [--json OUT.json] [--device cpu]
 
 INPUT is a video file (mp4, avi, ...) or a folder of frames. The video is
 streamed through the model ``--chunk-size`` frames at a time (exactly the
@@ -21,10 +21,9 @@ sys.path.insert(0,
 
 from mmengine.config import DictAction  # noqa: E402
 
-from mmseqformer.apis import (build_video_visualizer, inference_vis,  # noqa
-                              init_vis_model, open_video_source,
-                              write_prediction_video)
+from mmseqformer import apis  # noqa: E402
 from mmseqformer.utils import atomic_output_path  # noqa: E402
+from mmseqformer.utils import tune_glibc_malloc  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -40,7 +39,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--chunk-size',
         type=int,
-        default=16,
+        default=4,
         help='frames per streaming chunk; 0: whole video in one pass')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
     parser.add_argument('--fps', type=float, help='output frame rate')
@@ -54,11 +53,12 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    source = open_video_source(args.input)
-    model = init_vis_model(args.config, args.checkpoint, args.device,
-                           args.cfg_options)
+    tune_glibc_malloc()  # about 15% faster on CPUs (mmseqformer.utils)
+    source = apis.open_video_source(args.input)
+    model = apis.init_vis_model(args.config, args.checkpoint, args.device,
+                                args.cfg_options)
     print(f'{source.name}: predicting {len(source)} frames')
-    prediction = inference_vis(
+    prediction = apis.inference_vis(
         model, source, chunk_size=args.chunk_size or None, progress=True)
     json_path = args.json or osp.splitext(args.out)[0] + '.json'
     results = prediction.to_ytvis(
@@ -69,11 +69,11 @@ def main() -> None:
         with open(tmp_path, 'w') as f:
             json.dump(results, f)
     print(f'\n{len(prediction.scores)} instances; drawing')
-    written = write_prediction_video(
+    written = apis.write_prediction_video(
         prediction,
         source,
         args.out,
-        build_video_visualizer(model),
+        apis.build_video_visualizer(model),
         score_thr=args.score_thr,
         fps=args.fps,
         progress=True)
