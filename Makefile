@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt $(wildcard requirements/*.txt) setup.cfg \
 	setup.py tools/misc/setup_env.sh
 
-DEMO_CONFIG ?= configs/baselines/mask2former_r18-tiny_1xb2-1200it_synthetic.py
+DEMO_CONFIG ?= configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py
 DEMO_DATA ?= data/synthetic_vis
 DEMO_WORK_DIR ?= work_dirs/demo
 

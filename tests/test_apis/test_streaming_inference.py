@@ -10,7 +10,7 @@ from mmseqformer.models.layers import (OnlineFrameAggregator,
                                        SeqFormerDecoderLayer)
 from mmseqformer.models.vis import StreamingSeqFormer
 
-TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-2000it_synthetic.py'
+TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
 NUM_FRAMES = 7
 CHUNKS = (3, 3, 1)
 

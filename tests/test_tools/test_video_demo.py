@@ -15,7 +15,7 @@ from mmseqformer.apis import (FrameFolderSource, VideoPrediction,
                               open_video_source, write_prediction_video)
 from tests.conftest import REPO_ROOT, run_tool
 
-CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-2000it_synthetic.py'
+CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
 STREET = osp.join(
     osp.dirname(REPO_ROOT), 'shared', 'data', 'street_8f_1080p.mp4')
 

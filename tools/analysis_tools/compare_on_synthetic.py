@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SEQFORMER = 'configs/seqformer/seqformer_r18-tiny_1xb2-2000it_synthetic.py'
+SEQFORMER = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
 PEER = 'configs/baselines/mask2former_r18-tiny_1xb2-1200it_synthetic.py'
 LAYER = 'model.track_head.decoder.layer_cfg'
 

@@ -77,6 +77,7 @@ class StreamingSeqFormer:
         self.frame_meta: Optional[TrackDataSample] = None
         self.num_frames = 0
         self.selection: Optional[VideoSelection] = None
+        self.inst_queries: Optional[Tensor] = None  # (Q, C), last layer
 
     @torch.no_grad()
     def add_chunk(self, inputs: Tensor, data_sample: TrackDataSample) -> None:
