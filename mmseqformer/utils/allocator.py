@@ -4,7 +4,7 @@ Inference allocates and frees the same large activations for every chunk
 of frames. With glibc's defaults, blocks above a dynamic threshold are
 ``mmap``-ed and returned to the system when freed, and the top of the heap
 is trimmed, so every chunk pays page faults to get the memory back; on a
-2-core CPU that is about 15% of SeqFormer's inference time
+2-core CPU that is about 18% of SeqFormer's inference time
 (``docs/benchmarks.md``). PyTorch's CPU performance guide suggests jemalloc
 or tcmalloc for the same reason; this needs no extra library.
 """

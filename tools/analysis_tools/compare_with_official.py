@@ -106,8 +106,9 @@ def main() -> None:
     official = torch.load(args.official_outputs, weights_only=False)
     num_frames, _, height, width = frames.shape
     with torch.no_grad():
-        ours = model._forward(frames[None],
-                              [video_sample(num_frames, height, width)])
+        ours = model(
+            frames[None], [video_sample(num_frames, height, width)],
+            mode='tensor')
     rows = list(YTVIS_CLASS_ROWS)
     layers = [*official.get('aux_outputs', []), official]
     worst = 0.0

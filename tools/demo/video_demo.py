@@ -53,7 +53,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    tune_glibc_malloc()  # about 15% faster on CPUs (mmseqformer.utils)
+    tune_glibc_malloc()  # faster CPU inference (mmseqformer.utils)
     source = apis.open_video_source(args.input)
     model = apis.init_vis_model(args.config, args.checkpoint, args.device,
                                 args.cfg_options)
