@@ -1,5 +1,7 @@
 # The two commands of the README. Both create .venv on first use and reuse it.
 #   make test   install everything, then run the test suite (CPU)
+#   make test-fast  the same without the slow tier (tools run as subprocesses,
+#               training runs, the 1080p demo): under a minute once installed
 #   make demo   install everything, make the synthetic dataset, train the tiny
 #               model on it and print its YouTube-VIS AP on held-out videos
 VENV ?= .venv
@@ -12,7 +14,7 @@ DEMO_CONFIG ?= configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py
 DEMO_DATA ?= data/synthetic_vis
 DEMO_WORK_DIR ?= work_dirs/demo
 
-.PHONY: install test demo clean-venv
+.PHONY: install test test-fast demo clean-venv
 
 install: $(STAMP)
 
@@ -22,6 +24,9 @@ $(STAMP): $(REQUIREMENTS)
 
 test: $(STAMP)
 	$(PY) -m pytest tests
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests -m "not slow"
 
 demo: $(STAMP)
 	$(PY) tools/dataset_converters/make_synthetic_vis.py $(DEMO_DATA) --seed 0

@@ -4,7 +4,12 @@
     python tools/test.py CONFIG CHECKPOINT --format-only [--out-dir DIR]
 
 With ``--format-only`` it writes ``DIR/results.json`` and
-``DIR/results.submission_file.zip`` (default DIR: ``<work_dir>/submission``).
+``DIR/results.submission_file.zip`` (default DIR: ``<work_dir>/submission``);
+the two change together (both are links into ``DIR/.results.versions``).
+
+A checkpoint whose keys or shapes do not fit the model stops the tool
+before it writes anything, with the keys named (``--non-strict`` loads it
+anyway).
 """
 import argparse
 import os.path as osp
@@ -15,9 +20,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
-from mmseqformer.utils import add_common_arguments, load_tool_config  # noqa
+from mmseqformer.engine import check_checkpoint_fits_config  # noqa: E402
+from mmseqformer.utils import (CheckpointMismatchError,  # noqa: E402
+                               add_common_arguments, load_tool_config)
 
 #: How the paper's columns are named in the printed summary.
 SUMMARY_NAMES = {
@@ -62,7 +68,7 @@ def submission_dir(args: argparse.Namespace, cfg: Config) -> str:
 def build_config(args: argparse.Namespace) -> Config:
     """Load the config and apply the test options."""
     if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+        raise SystemExit(f'error: checkpoint not found: {args.checkpoint}')
     cfg = load_tool_config(args)
     cfg.load_from = args.checkpoint
     if args.format_only:
@@ -89,9 +95,13 @@ def print_summary(metrics: dict) -> None:
 def main() -> None:
     args = parse_args()
     cfg = build_config(args)
-    runner = (
-        Runner.from_cfg(cfg)
-        if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    if not args.non_strict:
+        # Before the runner exists: a mismatch writes nothing at all.
+        try:
+            check_checkpoint_fits_config(cfg, args.checkpoint)
+        except CheckpointMismatchError as err:
+            raise SystemExit(f'error: {err}') from None
+    runner = RUNNERS.build(cfg)
     metrics = runner.test()
     if args.format_only:
         prefix = osp.join(submission_dir(args, cfg), 'results')

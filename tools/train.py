@@ -13,7 +13,6 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 from mmseqformer.utils import add_common_arguments, load_tool_config  # noqa
 
@@ -57,9 +56,10 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main() -> None:
     cfg = build_config(parse_args())
-    runner = (
-        Runner.from_cfg(cfg)
-        if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    # StrictAtomicRunner (load_tool_config): a resumed checkpoint must fit
+    # the model (--non-strict to override), and checkpoints are written
+    # atomically.
+    runner = RUNNERS.build(cfg)
     runner.train()
 
 

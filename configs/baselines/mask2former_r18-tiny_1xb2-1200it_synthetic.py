@@ -159,7 +159,9 @@ param_scheduler = [
 # Validation (AP on the held-out videos) runs once, at the end.
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
+# Validation leaves the training's random stream as it was (the weights do
+# not depend on the validation interval).
+val_cfg = dict(type='RandomStatePreservingValLoop')
 test_cfg = dict(type='TestLoop')
 
 default_hooks = dict(

@@ -69,7 +69,9 @@ param_scheduler = [
 ]
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
+# Validation leaves the training's random stream as it was (the weights do
+# not depend on the validation interval).
+val_cfg = dict(type='RandomStatePreservingValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),

@@ -16,43 +16,75 @@ from typing import Iterator, List, Optional, Tuple, Union
 import numpy as np
 import torch
 from mmcv.transforms import Compose
-from mmdet.apis import init_track_model
+from mmdet.registry import MODELS
 from mmdet.structures import TrackDataSample
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 
 from ..models.vis.streaming_seqformer import StreamingSeqFormer
+from ..utils.checkpoint_fit import check_fits, read_checkpoint
 from .video_prediction import PredictionCollector, VideoPrediction
 from .video_source import VideoSource, open_video_source
 
 #: Test-pipeline steps that read files; arrays replace them.
-FILE_STEPS = ('LoadImageFromFile', 'LoadTrackAnnotations', 'LoadAnnotations')
+FILE_STEPS = ('LoadImageFromFile', 'LoadVideoFrameFromFile',
+              'LoadTrackAnnotations', 'LoadAnnotations')
 
 
 def init_vis_model(config: Union[str, Config],
                    checkpoint: Optional[str] = None,
                    device: str = 'cpu',
-                   cfg_options: Optional[dict] = None) -> nn.Module:
+                   cfg_options: Optional[dict] = None,
+                   strict: bool = True) -> nn.Module:
     """A model in eval mode, with ``cfg`` and ``dataset_meta`` attached.
 
     Class names come from the checkpoint's meta, else from the config's
     test dataset.
+
+    Args:
+        config (str or Config): The model config.
+        checkpoint (str, optional): Weights; None keeps the initialisation.
+        device (str): Where the model runs.
+        cfg_options (dict, optional): Config overrides.
+        strict (bool): Stop with
+            :class:`~mmseqformer.utils.CheckpointMismatchError`, naming the
+            first missing, unexpected and misshapen keys, unless the
+            checkpoint fits the model exactly. False loads the keys that fit
+            (mmengine's behaviour, which logs the others).
+
+    Returns:
+        nn.Module: The model.
     """
     if isinstance(config, str):
         config = Config.fromfile(config)
     config = copy.deepcopy(config)
+    if cfg_options is not None:
+        config.merge_from_dict(cfg_options)
     init_default_scope(config.get('default_scope', 'mmdet'))
     # Weights come from the checkpoint: do not fetch pretrained backbones.
     config.model.backbone.init_cfg = None
-    model = init_track_model(
-        config, checkpoint, device=device, cfg_options=cfg_options)
-    if not (model.dataset_meta or {}).get('classes'):
+    # Read first: a file that is not a checkpoint fails before the build.
+    loaded = read_checkpoint(checkpoint) if checkpoint is not None else {}
+    model = MODELS.build(config.model)
+    if checkpoint is not None:
+        if strict:
+            check_fits(
+                model, loaded, checkpoint,
+                hint='init_vis_model(..., strict=False) loads it anyway.')
+        _load_checkpoint_to_model(model, loaded, strict=False)
+    meta = dict((loaded.get('meta') or {}).get('dataset_meta') or {})
+    if 'CLASSES' in meta:  # mmdet 2.x checkpoints
+        meta['classes'] = meta.pop('CLASSES')
+    if not meta.get('classes'):
         metainfo = config.get('test_dataloader',
                               {}).get('dataset', {}).get('metainfo', {})
-        model.dataset_meta = dict(classes=metainfo.get('classes'))
-    return model
+        meta['classes'] = metainfo.get('classes')
+    model.dataset_meta = meta
+    model.cfg = config
+    return model.to(device).eval()
 
 
 def build_vis_test_pipeline(cfg: Config) -> Compose:
@@ -76,8 +108,9 @@ def build_vis_test_pipeline(cfg: Config) -> Compose:
 def preprocess_frames(model: nn.Module, pipeline: Compose,
                       frames: List[np.ndarray], first_frame: int,
                       video_length: int) -> Tuple[Tensor, TrackDataSample]:
-    """Frames -> (1, t, 3, H, W) normalised, padded input and the
-    ``TrackDataSample`` of those t frames."""
+    """Frames -> (1, t, 3, H, W) normalised input and the
+    ``TrackDataSample`` of those t frames (not padded with SeqFormer
+    configs: ``SeqFormerDataPreprocessor`` pads training batches only)."""
     frame_ids = list(range(first_frame, first_frame + len(frames)))
     packed = pipeline(
         dict(
@@ -154,7 +187,7 @@ def inference_vis(model: nn.Module,
         collector = PredictionCollector(instances[0].scores,
                                         instances[0].labels, score_thr)
         collector.add(torch.stack([inst.masks for inst in instances], 1))
-        return collector.finish(classes)
+        return collector.finish(classes, source.announced_frames)
     # The video's length matters only when some frames build the queries.
     stream = StreamingSeqFormer(
         model,
@@ -174,7 +207,7 @@ def inference_vis(model: nn.Module,
                                     score_thr)
     for _, masks in stream.masks():
         collector.add(masks)
-    return collector.finish(classes)
+    return collector.finish(classes, source.announced_frames)
 
 
 def _advance(bar: Optional[ProgressBar], steps: int) -> None:

@@ -39,6 +39,9 @@ class VideoPrediction:
             y2), zeros where an instance is absent.
         frame_size (tuple[int, int]): (H, W).
         class_names (Sequence[str], optional): names of the labels.
+        announced_frames (int, optional): The frame count the video file
+            announced, when it was not the number of frames that decoded
+            (``num_frames``); None otherwise.
     """
     scores: np.ndarray
     labels: np.ndarray
@@ -47,9 +50,21 @@ class VideoPrediction:
     bboxes: List[np.ndarray]
     frame_size: Tuple[int, int]
     class_names: Optional[Sequence[str]] = None
+    announced_frames: Optional[int] = None
 
     def __len__(self) -> int:
         return len(self.masks)
+
+    @property
+    def num_frames(self) -> int:
+        """Frames predicted: those that decoded."""
+        return len(self.masks)
+
+    @property
+    def is_truncated(self) -> bool:
+        """Whether fewer frames decoded than the video file announced."""
+        return self.announced_frames is not None and \
+            self.num_frames < self.announced_frames
 
     def frame_masks(self, frame: int) -> np.ndarray:
         """(k, H, W) bool masks of one frame."""
@@ -123,7 +138,18 @@ class PredictionCollector:
             self.bboxes.append(mask2bbox(frame_masks).numpy())
 
     def finish(self,
-               class_names: Optional[Sequence[str]] = None) -> VideoPrediction:
+               class_names: Optional[Sequence[str]] = None,
+               announced_frames: Optional[int] = None) -> VideoPrediction:
+        """The prediction of the frames added so far.
+
+        Args:
+            class_names (Sequence[str], optional): Names of the labels.
+            announced_frames (int, optional): The video file's announced
+                frame count; kept only when it differs from the frames
+                added.
+        """
+        if announced_frames == len(self.masks):
+            announced_frames = None
         keep = self.has_mask & (self.scores.cpu().numpy() >= self.score_thr)
         kept = np.flatnonzero(keep)
         return VideoPrediction(
@@ -133,4 +159,5 @@ class PredictionCollector:
             masks=[[frame[i] for i in kept] for frame in self.masks],
             bboxes=[boxes[kept] for boxes in self.bboxes],
             frame_size=self.frame_size,
-            class_names=class_names)
+            class_names=class_names,
+            announced_frames=announced_frames)

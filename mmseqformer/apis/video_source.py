@@ -7,10 +7,14 @@ twice: once to predict, once to draw).
 import os
 import os.path as osp
 import re
-from typing import Iterator, List, Sequence, Union
+import warnings
+from typing import Iterator, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
+
+from ..datasets.transforms.frame_loading import (FrameFileError,
+                                                 check_frame_file)
 
 #: File name suffixes read as videos and as frames.
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
@@ -24,9 +28,12 @@ class VideoSource:
     Attributes:
         name (str): A name for messages and results (file or folder name).
         fps (float): Frames per second (25 when the source has none).
+        announced_frames (int, optional): The frame count a container
+            announces, for sources that have one (video files).
     """
     name: str = 'video'
     fps: float = 25.0
+    announced_frames: Optional[int] = None
 
     def __iter__(self) -> Iterator[np.ndarray]:
         raise NotImplementedError
@@ -35,11 +42,19 @@ class VideoSource:
         raise NotImplementedError
 
 
+class TruncatedVideoWarning(UserWarning):
+    """Fewer frames decoded than the video file announces."""
+
+
 class VideoFileSource(VideoSource):
     """An mp4/avi/... file read with OpenCV.
 
-    ``len()`` is the container's frame count, which some files get wrong;
-    iteration yields the frames that really decode.
+    Iteration yields the frames that really decode. ``len()`` is the
+    container's frame count (``announced_frames``), which some files get
+    wrong, until a complete pass has decoded the video; from then on it is
+    the number of frames that decoded (``decoded_frames``). A pass that
+    decodes fewer frames than announced (a truncated file) warns with both
+    counts (:class:`TruncatedVideoWarning`).
     """
 
     def __init__(self, path: str) -> None:
@@ -49,7 +64,8 @@ class VideoFileSource(VideoSource):
         self.name = osp.splitext(osp.basename(path))[0]
         capture = self._open()
         self.fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
-        self.num_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.announced_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.decoded_frames: Optional[int] = None
         capture.release()
 
     def _open(self) -> cv2.VideoCapture:
@@ -60,17 +76,33 @@ class VideoFileSource(VideoSource):
 
     def __iter__(self) -> Iterator[np.ndarray]:
         capture = self._open()
+        decoded = 0
         try:
             while True:
                 ok, frame = capture.read()
                 if not ok:
-                    return
+                    break
+                decoded += 1
                 yield frame
         finally:
             capture.release()
+        # Reached only when the pass was complete (not closed early).
+        self._record_decoded(decoded)
+
+    def _record_decoded(self, decoded: int) -> None:
+        if decoded < self.announced_frames and self.decoded_frames is None:
+            warnings.warn(
+                f'{self.path}: the file announces {self.announced_frames} '
+                f'frames but only {decoded} decoded (truncated or damaged?); '
+                f'only those {decoded} frames are used',
+                TruncatedVideoWarning,
+                stacklevel=3)
+        self.decoded_frames = decoded
 
     def __len__(self) -> int:
-        return self.num_frames
+        if self.decoded_frames is not None:
+            return self.decoded_frames
+        return self.announced_frames
 
 
 def _natural_key(name: str) -> List:
@@ -79,7 +111,13 @@ def _natural_key(name: str) -> List:
 
 
 class FrameFolderSource(VideoSource):
-    """A folder of image files, in natural name order."""
+    """A folder of image files, in natural name order.
+
+    Every file's size and image header are checked when the source is made,
+    and a file that does not decode is named when it is read
+    (:class:`~mmseqformer.datasets.transforms.FrameFileError`, with the
+    frame index and path).
+    """
 
     def __init__(self, folder: str, fps: float = 25.0) -> None:
         names = sorted((name for name in os.listdir(folder)
@@ -92,12 +130,18 @@ class FrameFolderSource(VideoSource):
         self.files = [osp.join(folder, name) for name in names]
         self.name = osp.basename(osp.normpath(folder))
         self.fps = fps
+        for index, path in enumerate(self.files):
+            problem = check_frame_file(path)
+            if problem is not None:
+                raise FrameFileError(f'{folder}: frame {index} ({path}) '
+                                     f'{problem}')
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        for path in self.files:
+        for index, path in enumerate(self.files):
             frame = cv2.imread(path, cv2.IMREAD_COLOR)
             if frame is None:
-                raise ValueError(f'{path}: not a readable image')
+                raise FrameFileError(f'{self.folder}: frame {index} ({path}) '
+                                     'cannot be read or decoded')
             yield frame
 
     def __len__(self) -> int:

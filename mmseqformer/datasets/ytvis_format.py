@@ -10,6 +10,12 @@ Two layouts are accepted everywhere in mmseqformer:
   ``images`` (one per frame, with ``video_id`` and ``frame_id``) and one
   annotation per (instance, frame) with ``instance_id``.
 
+A file whose ``annotations`` is ``null``, absent or empty is a split without
+ground truth (the YouTube-VIS valid/test files, mmdet's CocoVID test files):
+it loads, with its videos and frames and no instance, for testing with
+``format_only``; :func:`has_ground_truth` tells the places that need ground
+truth (training, evaluation) to refuse it.
+
 Every check raises :class:`VISAnnotationError` naming the file and the entry,
 so a user can find the broken line in a file of a hundred megabytes.
 """
@@ -75,9 +81,10 @@ def _require_list(content: dict,
                   key: str,
                   path: str,
                   optional: bool = False) -> list:
+    """``content[key]`` as a list; an optional key may be absent or null."""
+    if optional and content.get(key) is None:
+        return []
     if key not in content:
-        if optional:
-            return []
         raise VISAnnotationError(f'{path}: missing the required key "{key}"')
     value = content[key]
     if not isinstance(value, list):
@@ -316,12 +323,23 @@ def check_cocovid(content: dict, path: str) -> None:
     _index_by_id(annotations, path, 'annotations')
 
 
+def has_ground_truth(content: dict) -> bool:
+    """Whether a loaded file has ground truth: a non-empty ``annotations``.
+
+    ``null``, absent and ``[]`` all mean a split without ground truth; an
+    empty list is how mmdet's converters write test splits, and a split with
+    no instance at all could neither train nor be evaluated.
+    """
+    return bool(content.get('annotations'))
+
+
 def load_vis_annotations(path: str) -> dict:
     """Load a YouTube-VIS-format file of either layout as checked CocoVID.
 
     Besides the checks, instance ids are made unique per video and start at
-    1, annotations get an ``area`` when they lack one, and a missing
-    ``annotations`` list (a test split) becomes empty.
+    1, annotations get an ``area`` when they lack one, and a ``null`` or
+    missing ``annotations`` list (a split without ground truth) becomes
+    empty.
 
     Args:
         path (str): An official or a CocoVID JSON file.
@@ -330,10 +348,13 @@ def load_vis_annotations(path: str) -> dict:
         dict: A CocoVID dict.
     """
     content = load_json_file(path)
+    if not _require_list(content, 'videos', path):
+        raise VISAnnotationError(f'{path}: "videos" is empty (the file lists '
+                                 'no video)')
     if is_official_layout(content):
         return official_to_cocovid(content, path)
     check_cocovid(content, path)
-    content.setdefault('annotations', [])
+    content['annotations'] = content.get('annotations') or []
     _renumber_instances(content)
     return content
 

@@ -53,6 +53,34 @@ TINY_OVERRIDES = dict(
         mask_head=dict(feat_channels=4)))
 
 
+#: The tiny official model of ``tests/data/official_tiny/`` (made with the
+#: official code by ``tools/analysis_tools/make_official_fixtures.py``), on
+#: top of :data:`TINY_OVERRIDES`: a backbone at a sixteenth of ResNet-18's
+#: width (channels 4-32), 2 encoder and 3 decoder layers, and the sizes the
+#: official code fixes: GN with 32 groups, 300 queries (its inference
+#: hard-codes them), 42 classes (YouTube-VIS), a mask branch with C/4 and
+#: C/32 channels and 8 dynamic-conv channels.
+OFFICIAL_TINY_OVERRIDES = dict(
+    backbone=dict(base_channels=4),
+    neck=dict(
+        in_channels=[8, 16, 32], norm_cfg=dict(type='GN', num_groups=32)),
+    encoder=dict(num_layers=2),
+    track_head=dict(
+        num_classes=42,
+        num_queries=300,
+        decoder=dict(num_layers=3),
+        mask_branch=dict(mid_channels=8, out_channels=1),
+        mask_head=dict(feat_channels=8, in_channels=1)))
+
+
+def official_tiny_seqformer_cfg() -> dict:
+    """The config of the tiny official model, as a plain dict."""
+    cfg = Config.fromfile(R50_CONFIG)
+    cfg.merge_from_dict(dict(model=copy.deepcopy(TINY_OVERRIDES)))
+    cfg.merge_from_dict(dict(model=copy.deepcopy(OFFICIAL_TINY_OVERRIDES)))
+    return cfg.model.to_dict()
+
+
 def tiny_seqformer_cfg(**head_overrides) -> dict:
     """The tiny model config as a plain dict, with head keys overridden."""
     cfg = Config.fromfile(R50_CONFIG)

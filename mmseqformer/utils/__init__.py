@@ -1,9 +1,13 @@
 from .allocator import tune_glibc_malloc
-from .atomic_io import atomic_output_path
+from .atomic_io import atomic_open, atomic_output_files, atomic_output_path
+from .checkpoint_fit import (CheckpointMismatchError, check_fits,
+                             check_state_dict_fits, read_checkpoint)
 from .dist_utils import setup_distributed_backend
 from .tool_config import add_common_arguments, load_tool_config
 
 __all__ = [
-    'atomic_output_path', 'setup_distributed_backend', 'add_common_arguments',
+    'atomic_open', 'atomic_output_files', 'atomic_output_path',
+    'CheckpointMismatchError', 'check_fits', 'check_state_dict_fits',
+    'read_checkpoint', 'setup_distributed_backend', 'add_common_arguments',
     'load_tool_config', 'tune_glibc_malloc'
 ]

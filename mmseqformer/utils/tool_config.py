@@ -9,10 +9,15 @@ from mmengine.config import Config, DictAction
 from .dist_utils import setup_distributed_backend
 
 
+#: The runner the tools use: strict checkpoint loading, atomic saving.
+TOOL_RUNNER = 'StrictAtomicRunner'
+
+
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--work-dir``, ``--cfg-options``, ``--launcher``,
-    ``--local-rank``."""
+    """Add ``--work-dir``, ``--cfg-options``, ``--non-strict``,
+    ``--launcher``, ``--local-rank``."""
     parser.add_argument('--work-dir', help='the dir to save logs and models')
+    add_non_strict_argument(parser)
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -26,13 +31,25 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def add_non_strict_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--non-strict`` (load a checkpoint that does not fit)."""
+    parser.add_argument(
+        '--non-strict',
+        action='store_true',
+        help='load a checkpoint even if its keys or shapes do not fit the '
+        'model (those keys are skipped); by default that stops with the '
+        'keys named')
+
+
 def load_tool_config(args: argparse.Namespace,
                      config: Optional[str] = None) -> Config:
     """Load ``args.config`` and apply the common options.
 
     The work dir is ``--work-dir``, else the config's, else
     ``./work_dirs/<config name>``, as in mmdet's tools. Without a GPU,
-    distributed runs use gloo (:func:`setup_distributed_backend`).
+    distributed runs use gloo (:func:`setup_distributed_backend`). The
+    runner is :data:`TOOL_RUNNER` unless the config names one
+    (``runner_type``); ``strict_load`` is False with ``--non-strict``.
 
     Args:
         args (argparse.Namespace): Parsed arguments with the common options.
@@ -52,5 +69,9 @@ def load_tool_config(args: argparse.Namespace,
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
+    if 'runner_type' not in cfg:
+        cfg.runner_type = TOOL_RUNNER
+    if getattr(args, 'non_strict', False):
+        cfg.strict_load = False
     setup_distributed_backend(cfg)
     return cfg

@@ -6,6 +6,7 @@ import pycocotools.mask as mask_utils
 import pytest
 
 from mmseqformer.datasets.ytvis_format import (VISAnnotationError,
+                                               has_ground_truth,
                                                load_json_file,
                                                load_vis_annotations,
                                                official_to_cocovid)
@@ -194,8 +195,42 @@ def test_cocovid_instance_ids_become_dense_and_start_at_one(tmp_path):
     assert ids.count(ids[0]) == 2  # instance 1 keeps its two frames
 
 
-def test_test_split_without_annotations_is_valid(tmp_path):
+@pytest.mark.parametrize('layout', ['official', 'cocovid'])
+@pytest.mark.parametrize('missing', ['null', 'absent'])
+def test_split_without_ground_truth_loads_its_frames(tmp_path, layout,
+                                                     missing):
+    # As the official YouTube-VIS valid.json: "annotations": null.
     content = official_file()
-    del content['annotations']
+    if layout == 'cocovid':
+        content = official_to_cocovid(content, 'x.json')
+    if missing == 'null':
+        content['annotations'] = None
+    else:
+        del content['annotations']
     loaded = load_vis_annotations(_write(tmp_path, content))
-    assert loaded['annotations'] == [] and len(loaded['images']) == 4
+    assert loaded['annotations'] == [] and not has_ground_truth(loaded)
+    assert [(im['video_id'], im['frame_id']) for im in loaded['images']] == \
+        [(10, 0), (10, 1), (10, 2), (3, 0)]
+
+
+def test_has_ground_truth_of_an_annotated_file(tmp_path):
+    assert has_ground_truth(
+        load_vis_annotations(_write(tmp_path, official_file())))
+
+
+@pytest.mark.parametrize('key', ['videos', 'categories'])
+def test_null_required_list_is_refused(tmp_path, key):
+    content = official_file()
+    content[key] = None
+    path = _write(tmp_path, content)
+    with pytest.raises(
+            VISAnnotationError, match=f'ann.json: "{key}" must be a list'):
+        load_vis_annotations(path)
+
+
+def test_file_without_videos_is_refused(tmp_path):
+    content = official_file()
+    content['videos'] = []
+    with pytest.raises(
+            VISAnnotationError, match=r'ann\.json: "videos" is empty'):
+        load_vis_annotations(_write(tmp_path, content))

@@ -8,6 +8,7 @@ import pytest
 import torch
 from mmdet.registry import METRICS
 from mmengine.evaluator import Evaluator
+from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
 from mmseqformer.datasets import YouTubeVISFormatDataset
@@ -26,6 +27,8 @@ PIPELINE = [
 
 @pytest.fixture(scope='module')
 def valid_set(synthetic_root):
+    # Module fixtures are made before the autouse scope fixture runs.
+    init_default_scope('mmdet')
     return YouTubeVISFormatDataset(
         data_root=synthetic_root,
         ann_file='valid.json',

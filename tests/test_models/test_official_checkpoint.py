@@ -1,4 +1,5 @@
 """Official checkpoint layout <-> mmseqformer: names, round trip, refusals."""
+import json
 import os.path as osp
 import subprocess
 import sys
@@ -12,10 +13,13 @@ from mmseqformer.models.utils import (CheckpointConversionError,
                                       check_state_dict_fits,
                                       mmseqformer_to_official,
                                       official_to_mmseqformer)
-from mmseqformer.models.utils.official_keys import official_to_ours
+from mmseqformer.models.utils.official_keys import (DUPLICATED_OFFICIAL,
+                                                    official_to_ours)
 from tests.conftest import REPO_ROOT
 
 R50 = osp.join(REPO_ROOT, 'configs/_base_/models/seqformer_r50.py')
+#: {key: shape} of the official R50 model (inference.py defaults).
+R50_KEYS = osp.join(REPO_ROOT, 'tests/data/official_r50_keys.json')
 
 #: Official names from seqformer_reference.md §8 and where they must land.
 OFFICIAL_NAMES = {
@@ -52,26 +56,34 @@ OFFICIAL_NAMES = {
 
 
 @pytest.fixture(scope='module')
-def r50_state():
+def r50_model():
     cfg = Config.fromfile(R50)
     cfg.model.backbone.init_cfg = None
     torch.manual_seed(0)
-    return MODELS.build(cfg.model).state_dict()
+    return MODELS.build(cfg.model)
 
 
-def fake_official(ours):
-    """An official-layout state dict with random values: our keys mapped
-    back, plus what only the official files have."""
-    torch.manual_seed(1)
-    official = mmseqformer_to_official({
-        k: torch.randn_like(v.float())
-        for k, v in ours.items()
-    })
-    for layer in range(6):
-        for kind, shape in (('weight', (256, 256)), ('bias', (256, ))):
-            official['detr.transformer.encoder.layers.'
-                     f'{layer}.self_attn.output_proj_box.{kind}'] = \
-                torch.randn(shape)
+@pytest.fixture(scope='module')
+def r50_state(r50_model):
+    return r50_model.state_dict()
+
+
+def real_official():
+    """The real official R50 layout: every key and shape the official
+    ``inference.py`` model has (dumped from the official code by
+    ``tools/analysis_tools/make_official_fixtures.py``), each tensor a
+    constant of its own (an expanded scalar: no memory), the same for the
+    box heads the official model registers twice."""
+    with open(R50_KEYS) as file:
+        shapes = json.load(file)
+    values = {name: float(index) for index, name in enumerate(sorted(shapes))}
+    official = {}
+    for name, shape in shapes.items():
+        original = name
+        for duplicate, prefix in DUPLICATED_OFFICIAL.items():
+            if name.startswith(duplicate):
+                original = prefix + name[len(duplicate):]
+        official[name] = torch.tensor(values[original]).expand(shape)
     return official
 
 
@@ -80,28 +92,39 @@ def test_official_names_map_to_ours(official, ours):
     assert official_to_ours(official) == ours
 
 
-def test_official_layout_has_733_keys_and_converts_strictly(r50_state):
-    official = fake_official(r50_state)
+def test_real_official_layout_converts_and_loads_strictly(r50_model):
+    official = real_official()
     assert len(official) == 733  # the official R50 key count (§8)
     assert official['detr.class_embed.0.weight'].shape == (42, 256)
     ours, extra = official_to_mmseqformer(official)
-    check_state_dict_fits(ours, r50_state)
+    check_state_dict_fits(ours, r50_model.state_dict())
+    r50_model.load_state_dict(ours, strict=True)
+    loaded = r50_model.state_dict()
+    for name in ('detr.transformer.level_embed',
+                 'detr.backbone.0.body.layer4.2.bn3.running_var',
+                 'detr.transformer.decoder.layers.5.norm1_box.bias',
+                 'mask_head.dcn.weight'):
+        assert torch.equal(loaded[official_to_ours(name)], official[name])
     # Labels 0..39 are official rows 1..40.
+    class_rows = torch.arange(42.0)[:, None].expand(42, 256)
+    official['detr.class_embed.3.weight'] = class_rows
+    ours, _ = official_to_mmseqformer(official)
     torch.testing.assert_close(ours['track_head.cls_branches.3.weight'],
-                               official['detr.class_embed.3.weight'][1:41])
+                               class_rows[1:41])
 
 
-def test_round_trip_is_lossless(r50_state):
-    official = fake_official(r50_state)
+def test_round_trip_of_the_real_layout_is_lossless():
+    official = real_official()
     ours, extra = official_to_mmseqformer(official)
     back = mmseqformer_to_official(ours, extra)
     assert set(back) == set(official)
     for name, tensor in official.items():
+        assert back[name].shape == tensor.shape, name
         assert torch.equal(back[name], tensor), name
 
 
-def test_unknown_key_is_named(r50_state):
-    official = fake_official(r50_state)
+def test_unknown_key_is_named():
+    official = real_official()
     official['detr.transformer.decoder.layers.0.extra_gate.weight'] = \
         torch.zeros(1)
     with pytest.raises(
@@ -111,7 +134,7 @@ def test_unknown_key_is_named(r50_state):
 
 
 def test_missing_and_misshapen_keys_are_named(r50_state):
-    ours, _ = official_to_mmseqformer(fake_official(r50_state))
+    ours, _ = official_to_mmseqformer(real_official())
     del ours['level_embed']
     ours['track_head.query_embedding.weight'] = torch.zeros(100, 512)
     with pytest.raises(CheckpointConversionError) as info:
@@ -122,8 +145,8 @@ def test_missing_and_misshapen_keys_are_named(r50_state):
         'checkpoint, (300, 512) in the model' in message
 
 
-def test_converter_tool_round_trip(r50_state, tmp_path):
-    official = fake_official(r50_state)
+def test_converter_tool_round_trip(tmp_path):
+    official = real_official()
     src = tmp_path / 'official.pth'
     torch.save({'model': official, 'epoch': 11}, src)
     tool = osp.join(

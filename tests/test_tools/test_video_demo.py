@@ -16,8 +16,41 @@ from mmseqformer.apis import (FrameFolderSource, VideoPrediction,
 from tests.conftest import REPO_ROOT, run_tool
 
 CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
-STREET = osp.join(
-    osp.dirname(REPO_ROOT), 'shared', 'data', 'street_8f_1080p.mp4')
+
+
+def write_1080p_clip(path: str, num_frames: int = 8) -> None:
+    """An mp4 like the shared street clip (8 frames, 1920x1080, 3 fps):
+    textured background, shapes that move, so codec and model see real
+    structure at the real resolution."""
+    rng = np.random.default_rng(0)
+    height, width = 1080, 1920
+    ramp = np.linspace(40, 200, width, dtype=np.float32)
+    background = np.stack([
+        np.tile(ramp, (height, 1)),
+        np.tile(ramp[::-1], (height, 1)),
+        np.full((height, width), 120, np.float32)
+    ], 2)
+    background += rng.normal(0, 12, (height, width, 3))
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 3,
+                             (width, height))
+    for index in range(num_frames):
+        frame = background.clip(0, 255).astype(np.uint8)
+        shift = 60 * index
+        cv2.rectangle(frame, (200 + shift, 300), (600 + shift, 900),
+                      (30, 30, 220), -1)
+        cv2.circle(frame, (1400 - shift, 500), 220, (220, 200, 20), -1)
+        cv2.ellipse(frame, (900, 800 - shift // 2), (300, 120), 0, 0, 360,
+                    (20, 220, 60), -1)
+        writer.write(frame)
+    writer.release()
+
+
+@pytest.fixture(scope='module')
+def street(tmp_path_factory):
+    """A 1080p clip made here, so the test never depends on shared data."""
+    path = str(tmp_path_factory.mktemp('clip') / 'street_8f_1080p.mp4')
+    write_1080p_clip(path)
+    return path
 
 
 @pytest.fixture(scope='module')
@@ -46,15 +79,14 @@ def read_video(path):
         frames.append(frame)
 
 
-@pytest.mark.skipif(
-    not osp.isfile(STREET), reason='the shared street clip is absent')
+@pytest.mark.slow
 def test_demo_turns_the_1080p_clip_into_an_mp4_with_coloured_masks(
-        checkpoint, tmp_path):
+        checkpoint, street, tmp_path):
     out = str(tmp_path / 'street.mp4')
     log = run_tool([
         sys.executable,
         'tools/demo/video_demo.py',
-        STREET,
+        street,
         CONFIG,
         checkpoint,
         '--out',
@@ -69,7 +101,7 @@ def test_demo_turns_the_1080p_clip_into_an_mp4_with_coloured_masks(
     ])
     assert 'wrote' in log and '8/8' in log  # the progress bar finished
     drawn = read_video(out)
-    original = read_video(STREET)
+    original = read_video(street)
     assert len(drawn) == len(original) == 8
     assert drawn[0].shape == (1080, 1920, 3)
     results = json.load(open(str(tmp_path / 'street.json')))

@@ -5,8 +5,15 @@
 Re-running with the same arguments keeps the existing files.
 """
 import argparse
+import os.path as osp
+import sys
 
-from mmseqformer.datasets.synthetic import SyntheticVISSpec, make_synthetic_vis
+# Run from a source checkout without installing.
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmseqformer.datasets.synthetic import (  # noqa: E402
+    SyntheticVISSpec, make_synthetic_vis)
 
 
 def parse_args() -> argparse.Namespace:

@@ -12,10 +12,17 @@ a broken entry with a message naming it.
 """
 import argparse
 import json
+import os.path as osp
+import sys
 
-from mmseqformer.datasets.ytvis_format import (load_json_file,
-                                               official_to_cocovid)
-from mmseqformer.utils import atomic_output_path
+# Run from a source checkout without installing.
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmseqformer.datasets.ytvis_format import (  # noqa: E402
+    load_json_file,
+    official_to_cocovid)
+from mmseqformer.utils import atomic_output_path  # noqa: E402
 
 
 def main() -> None:

@@ -9,6 +9,10 @@ whole-video result, with memory that does not grow with the video; 0 runs
 the whole video in one pass, as the official code). OUT.mp4 shows each
 instance in its own colour with its class, id and score; the JSON (default:
 OUT.json) holds the predictions in the YouTube-VIS results format.
+
+A checkpoint whose keys or shapes do not fit the model stops the demo
+before it writes anything, with the keys named (``--non-strict`` loads the
+keys that fit).
 """
 import argparse
 import json
@@ -22,8 +26,9 @@ sys.path.insert(0,
 from mmengine.config import DictAction  # noqa: E402
 
 from mmseqformer import apis  # noqa: E402
-from mmseqformer.utils import atomic_output_path  # noqa: E402
-from mmseqformer.utils import tune_glibc_malloc  # noqa: E402
+from mmseqformer.utils import (CheckpointMismatchError,  # noqa: E402
+                               atomic_output_path, tune_glibc_malloc)
+from mmseqformer.utils.tool_config import add_non_strict_argument  # noqa
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,6 +48,7 @@ def parse_args() -> argparse.Namespace:
         help='frames per streaming chunk; 0: whole video in one pass')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
     parser.add_argument('--fps', type=float, help='output frame rate')
+    add_non_strict_argument(parser)
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -55,8 +61,15 @@ def main() -> None:
     args = parse_args()
     tune_glibc_malloc()  # faster CPU inference (mmseqformer.utils)
     source = apis.open_video_source(args.input)
-    model = apis.init_vis_model(args.config, args.checkpoint, args.device,
-                                args.cfg_options)
+    try:
+        model = apis.init_vis_model(
+            args.config,
+            args.checkpoint,
+            args.device,
+            args.cfg_options,
+            strict=not args.non_strict)
+    except CheckpointMismatchError as err:
+        raise SystemExit(f'error: {err}') from None
     print(f'{source.name}: predicting {len(source)} frames')
     prediction = apis.inference_vis(
         model, source, chunk_size=args.chunk_size or None, progress=True)

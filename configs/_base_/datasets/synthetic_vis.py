@@ -8,9 +8,10 @@ _base_ = ['./youtube_vis_2019.py']
 data_root = 'data/synthetic_vis/'
 classes = ('ellipse', 'rectangle', 'triangle')
 num_frames = 5
+# SeqFormerResize scales: (max long side, short side) or a short side.
 train_scales = [(192, s) for s in (96, 112, 128)]
-crop_prescales = [(100000, s) for s in (112, 128, 144)]
-test_scale = (100000, 112)
+crop_prescales = [112, 128, 144]
+test_scale = 112
 
 train_pipeline = [
     dict(type='SeqFormerClipSample', num_frames=num_frames),
@@ -18,21 +19,22 @@ train_pipeline = [
         type='TransformBroadcaster',
         share_random_params=True,
         transforms=[
-            dict(type='LoadImageFromFile'),
+            dict(type='LoadImageFromFile', imdecode_backend='pillow',
+                 color_type='color_ignore_orientation'),
             dict(type='LoadTrackAnnotations', with_mask=True),
             dict(type='RandomFlip', prob=0.5),
             dict(
                 type='RandomChoice',
                 transforms=[
                     [dict(type='RandomChoiceResize', scales=train_scales,
-                          keep_ratio=True)],
+                          resize_type='SeqFormerResize')],
                     [
                         dict(type='RandomChoiceResize', scales=crop_prescales,
-                             keep_ratio=True),
+                             resize_type='SeqFormerResize'),
                         dict(type='RandomCrop', crop_type='absolute_range',
                              crop_size=(80, 128), allow_negative_crop=True),
                         dict(type='RandomChoiceResize', scales=train_scales,
-                             keep_ratio=True),
+                             resize_type='SeqFormerResize'),
                     ],
                 ]),
         ]),
@@ -47,8 +49,9 @@ test_pipeline = [
     dict(
         type='TransformBroadcaster',
         transforms=[
-            dict(type='LoadImageFromFile'),
-            dict(type='Resize', scale=test_scale, keep_ratio=True),
+            dict(type='LoadImageFromFile', imdecode_backend='pillow',
+                 color_type='color_ignore_orientation'),
+            dict(type='SeqFormerResize', scale=test_scale),
             dict(type='LoadTrackAnnotations', with_mask=True),
         ]),
     dict(type='PackTrackInputs'),

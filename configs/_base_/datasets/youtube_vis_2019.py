@@ -18,11 +18,19 @@ classes = ('person', 'giant_panda', 'lizard', 'parrot', 'skateboard', 'sedan',
 num_frames = 5  # frames per training clip (T)
 backend_args = None
 
-# Official "RandomResize(shorter side, max_size=768)": in mmcv a (long, short)
-# scale with keep_ratio gives exactly that rule.
+# Resizes as official (SeqFormerResize: its size rule, PIL bilinear images,
+# nearest masks). A (long, short) pair is the official
+# "RandomResize([short], max_size=long)"; an int is a shorter side with no
+# bound on the longer one.
 train_scales = [(768, s) for s in (288, 320, 352, 392, 416, 448, 480, 512)]
-crop_prescales = [(100000, s) for s in (400, 500, 600)]  # no max size
-test_scale = (100000, 360)  # shorter side 360, no max size (official)
+crop_prescales = [400, 500, 600]
+test_scale = 360  # torchvision's Resize(360) of the official inference.py
+# Frames decoded by PIL, as official (no EXIF rotation, as PIL's Image.open).
+load_frame = dict(
+    type='LoadImageFromFile',
+    imdecode_backend='pillow',
+    color_type='color_ignore_orientation',
+    backend_args=backend_args)
 
 train_pipeline = [
     # Every annotated frame is the anchor of one clip per epoch (with
@@ -33,21 +41,21 @@ train_pipeline = [
         type='TransformBroadcaster',
         share_random_params=True,
         transforms=[
-            dict(type='LoadImageFromFile', backend_args=backend_args),
+            load_frame,
             dict(type='LoadTrackAnnotations', with_mask=True),
             dict(type='RandomFlip', prob=0.5),
             dict(
                 type='RandomChoice',
                 transforms=[
                     [dict(type='RandomChoiceResize', scales=train_scales,
-                          keep_ratio=True)],
+                          resize_type='SeqFormerResize')],
                     [
                         dict(type='RandomChoiceResize', scales=crop_prescales,
-                             keep_ratio=True),
+                             resize_type='SeqFormerResize'),
                         dict(type='RandomCrop', crop_type='absolute_range',
                              crop_size=(384, 600), allow_negative_crop=True),
                         dict(type='RandomChoiceResize', scales=train_scales,
-                             keep_ratio=True),
+                             resize_type='SeqFormerResize'),
                     ],
                 ]),
         ]),
@@ -63,10 +71,11 @@ test_pipeline = [
     dict(
         type='TransformBroadcaster',
         transforms=[
-            dict(type='LoadImageFromFile', backend_args=backend_args),
-            dict(type='Resize', scale=test_scale, keep_ratio=True),
+            load_frame,
+            dict(type='SeqFormerResize', scale=test_scale),
             dict(type='LoadTrackAnnotations', with_mask=True),
         ]),
+    # Not padded (SeqFormerDataPreprocessor), as the official inference.
     dict(type='PackTrackInputs'),
 ]
 

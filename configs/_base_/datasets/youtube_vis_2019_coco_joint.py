@@ -15,9 +15,10 @@ coco_to_ytvis19 = {
     36: 'snowboard', 41: 'skateboard', 42: 'surfboard', 43: 'tennis_racket',
     74: 'mouse'
 }
-# COCO clips: the YouTube-VIS geometry without the colour jitter (official).
+# COCO clips: the YouTube-VIS geometry (official resizes, PIL decoding)
+# without the colour jitter (official).
 coco_pipeline = [
-    dict(type='LoadImageFromFile'),
+    {{_base_.load_frame}},
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='ImageToPseudoClip', num_frames=5),
     dict(
@@ -29,15 +30,17 @@ coco_pipeline = [
                 type='RandomChoice',
                 transforms=[
                     [dict(type='RandomChoiceResize',
-                          scales={{_base_.train_scales}}, keep_ratio=True)],
+                          scales={{_base_.train_scales}},
+                          resize_type='SeqFormerResize')],
                     [
                         dict(type='RandomChoiceResize',
                              scales={{_base_.crop_prescales}},
-                             keep_ratio=True),
+                             resize_type='SeqFormerResize'),
                         dict(type='RandomCrop', crop_type='absolute_range',
                              crop_size=(384, 600), allow_negative_crop=True),
                         dict(type='RandomChoiceResize',
-                             scales={{_base_.train_scales}}, keep_ratio=True),
+                             scales={{_base_.train_scales}},
+                             resize_type='SeqFormerResize'),
                     ],
                 ]),
         ]),

@@ -7,12 +7,15 @@ embed_dims = 256
 model = dict(
     type='SeqFormer',
     data_preprocessor=dict(
-        type='TrackDataPreprocessor',
+        # Training clips padded to 32 (official collate); test videos not
+        # padded (official inference.py).
+        type='SeqFormerDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
         pad_mask=True,
-        pad_size_divisor=32),
+        pad_size_divisor=32,
+        test_pad_size_divisor=1),
     backbone=dict(
         type='ResNet',
         depth=50,

@@ -18,7 +18,9 @@ optim_wrapper = dict(
 max_epochs = 12
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=13)
-val_cfg = dict(type='ValLoop')
+# Validation leaves the training's random stream as it was (the weights do
+# not depend on the validation interval).
+val_cfg = dict(type='RandomStatePreservingValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
     dict(

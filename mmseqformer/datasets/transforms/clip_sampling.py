@@ -116,6 +116,12 @@ class SeqFormerClipSample(BaseFrameSample):
             dict: Lists of per-frame values, plus ``key_frame_flags``.
         """
         length = video_infos['video_length']
+        if length < 1:
+            # mmdet's video datasets keep a video whose frames were all
+            # filtered out, with video_length 0.
+            raise ValueError(
+                f'video {video_infos.get("video_id")} has no annotated frame '
+                'to sample a training clip from')
         anchor = video_infos.get('key_frame_id')
         if anchor is None:
             anchor = random.randrange(length)

@@ -10,12 +10,17 @@ from typing import Dict, Iterator, List, Optional, Sequence
 import numpy as np
 from mmdet.evaluation import YouTubeVISMetric
 from mmdet.registry import METRICS
+from mmengine.fileio import get_local_path
 from mmengine.logging import MMLogger
 
-from mmseqformer.utils import atomic_output_path
+from mmseqformer.datasets.ytvis_format import (is_official_layout,
+                                               load_json_file)
+from mmseqformer.utils import atomic_output_files
 
 #: The columns of the SeqFormer paper's tables.
 PAPER_METRIC_ITEMS = ('mAP', 'mAP_50', 'mAP_75', 'AR@1', 'AR@10')
+#: Ids of the all-null ground-truth instances (above any instance id).
+NULL_INSTANCE_ID_BASE = 1 << 30
 
 
 @contextlib.contextmanager
@@ -36,6 +41,44 @@ def numpy_float_alias() -> Iterator[None]:
             del np.float
 
 
+def null_instances_by_video(
+        content: dict,
+        cat_ids: Optional[Sequence[int]] = None) -> Dict[int, List[dict]]:
+    """The instances of an official-layout file that are null in every
+    frame, as ground-truth entries of mmdet's YouTube-VIS metric.
+
+    Args:
+        content (dict): A parsed YouTube-VIS/OVIS file (a CocoVID file has
+            no such instances: they have no frame annotation to hold them).
+        cat_ids (Sequence[int], optional): The file's category id of each
+            label (``dataset_meta['cat_ids']``); instances of other
+            categories are left out, as the dataset leaves them out. None:
+            category ids are already ``label + 1``.
+
+    Returns:
+        dict[int, list[dict]]: ``{id, video_id, category_id, iscrowd}`` per
+        instance, by video id.
+    """
+    by_video = defaultdict(list)
+    if not is_official_layout(content):
+        return by_video
+    for index, ann in enumerate(content.get('annotations') or []):
+        if any(segm is not None for segm in ann.get('segmentations') or []):
+            continue
+        category_id = ann['category_id']
+        if cat_ids is not None:
+            if category_id not in cat_ids:
+                continue
+            category_id = list(cat_ids).index(category_id) + 1
+        by_video[ann['video_id']].append(
+            dict(
+                id=NULL_INSTANCE_ID_BASE + index,
+                video_id=ann['video_id'],
+                category_id=category_id,
+                iscrowd=int(ann.get('iscrowd', 0))))
+    return by_video
+
+
 @METRICS.register_module()
 class YouTubeVISEvalMetric(YouTubeVISMetric):
     """mmdet's ``YouTubeVISMetric``, fixed for real use.
@@ -50,7 +93,11 @@ class YouTubeVISEvalMetric(YouTubeVISMetric):
       :class:`~mmseqformer.datasets.YouTubeVISFormatDataset`); mmdet writes
       ``label + 1``, which is wrong whenever ids are not 1..K in order.
     * ``{outfile_prefix}.json`` and ``{outfile_prefix}.submission_file.zip``
-      (holding ``results.json``) are written atomically.
+      (holding ``results.json``) change together, atomically.
+    * A ground-truth instance whose segmentation is null in every frame
+      counts, as in the official evaluator (mmdet's drops it: it has no
+      frame annotation). Such instances are read from the annotation file
+      (``dataset_meta['ann_file']``, set by the dataset).
     * Evaluating with no prediction at all gives 0 instead of a crash.
     * It can evaluate more than once (mmdet's leaves its video records as a
       plain dict after the first evaluation, so the second validation of a
@@ -67,6 +114,23 @@ class YouTubeVISEvalMetric(YouTubeVISMetric):
                  **kwargs) -> None:
         super().__init__(
             metric_items=list(metric_items or PAPER_METRIC_ITEMS), **kwargs)
+
+    def process(self, data_batch: dict, data_samples: Sequence) -> None:
+        """Record a batch; refuse, before any work, to evaluate a split
+        without ground truth (``dataset_meta['has_ground_truth']`` False).
+
+        Args:
+            data_batch (dict): The batch.
+            data_samples (Sequence): Its predictions and ground truth.
+        """
+        meta = self.dataset_meta or {}
+        if not self.format_only and meta.get('has_ground_truth') is False:
+            raise ValueError(
+                f'{meta.get("ann_file", "the annotation file")} has no ground '
+                'truth ("annotations" is null, absent or empty): it cannot be '
+                'evaluated, only formatted for the server (format_only=True, '
+                'tools/test.py --format-only)')
+        super().process(data_batch, data_samples)
 
     def compute_metrics(self, results: List) -> Dict[str, float]:
         """Format the results, or compute AP with the numpy fix.
@@ -117,11 +181,57 @@ class YouTubeVISEvalMetric(YouTubeVISMetric):
             for result in pred_results
         ]
 
+    def _format_one_video_gts(self, gt_dicts) -> List[dict]:
+        """mmdet's ground truth of one video, plus its all-null instances.
+
+        An instance whose segmentation is null in every frame has no frame
+        annotation, so mmdet's conversion never sees it; the official
+        evaluator counts it (average area 0, ignored only if ``iscrowd``):
+        a ground truth that no prediction can match.
+
+        Args:
+            gt_dicts (tuple[dict]): One dict per frame (mmdet's format).
+
+        Returns:
+            list[dict]: The video's instances in the official format.
+        """
+        instances = super()._format_one_video_gts(gt_dicts)
+        if not gt_dicts:
+            return instances
+        num_frames = len(gt_dicts)
+        for null in self._null_instances().get(gt_dicts[0]['video_id'], []):
+            instances.append(
+                dict(
+                    null,
+                    segmentations=[None] * num_frames,
+                    bboxes=[None] * num_frames,
+                    areas=[None] * num_frames))
+        return instances
+
+    def _null_instances(self) -> Dict[int, List[dict]]:
+        """The all-null instances of ``dataset_meta['ann_file']`` by video
+        id, with the metric's category ids (label + 1) and ids that no
+        frame annotation uses. Read once per annotation file."""
+        meta = self.dataset_meta or {}
+        ann_file = meta.get('ann_file')
+        if not ann_file:
+            return {}
+        if getattr(self, '_null_source', None) != ann_file:
+            with get_local_path(ann_file) as local_path:
+                content = load_json_file(local_path)
+            self._null_by_video = null_instances_by_video(
+                content, meta.get('cat_ids'))
+            self._null_source = ann_file
+        return self._null_by_video
+
     def save_pred_results(self, pred_results: List[dict]) -> None:
         """Write ``{prefix}.json`` and ``{prefix}.submission_file.zip``.
 
         Each entry is ``{video_id, score, category_id, segmentations}`` with
-        one RLE (sized to the original frame) or ``None`` per frame.
+        one RLE (sized to the original frame) or ``None`` per frame. The two
+        files change together (:func:`~mmseqformer.utils.atomic_output_files`:
+        a kill at any moment leaves the old pair or the new pair; both names
+        are links into the hidden ``.{name}.versions`` folder beside them).
 
         Args:
             pred_results (list[dict]): Predictions in the official format.
@@ -132,12 +242,11 @@ class YouTubeVISEvalMetric(YouTubeVISMetric):
         results = self.to_dataset_category_ids(pred_results)
         json_path = f'{prefix}.json'
         zip_path = f'{prefix}.submission_file.zip'
-        with atomic_output_path(json_path) as tmp_path:
-            with open(tmp_path, 'w', encoding='utf-8') as f:
+        with atomic_output_files([json_path, zip_path]) as (tmp_json, tmp_zip):
+            with open(tmp_json, 'w', encoding='utf-8') as f:
                 json.dump(results, f)
-        with atomic_output_path(zip_path) as tmp_path:
-            with zipfile.ZipFile(tmp_path, 'w', zipfile.ZIP_DEFLATED) as zf:
-                zf.write(json_path, 'results.json')
+            with zipfile.ZipFile(tmp_zip, 'w', zipfile.ZIP_DEFLATED) as zf:
+                zf.write(tmp_json, 'results.json')
         MMLogger.get_current_instance().info(
             f'wrote {len(results)} predictions to {json_path} and the '
             f'submission file {zip_path} (upload it to the evaluation server)')

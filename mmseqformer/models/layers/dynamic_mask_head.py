@@ -7,7 +7,7 @@ Shape legend: ``F`` frames (all clips' frames folded), ``T`` frames of one
 clip, ``n`` instances, ``D`` = ``feat_channels`` (8), ``h, w`` the stride-8
 size, ``C`` embed_dims.
 """
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -67,15 +67,27 @@ class MaskBranch(BaseModule):
         return F.relu(self.conv_out(F.relu(self.conv_mid(x))))
 
 
-def dynamic_param_sizes(feat_channels: int, num_layers: int,
-                        rel_coord: bool) -> Tuple[List[int], List[int]]:
+def dynamic_param_sizes(
+        feat_channels: int,
+        num_layers: int,
+        rel_coord: bool,
+        in_channels: Optional[int] = None) -> Tuple[List[int], List[int]]:
     """Weight and bias sizes of the dynamic 1x1 convs.
+
+    Args:
+        feat_channels (int): Channels of the hidden dynamic convs.
+        num_layers (int): Dynamic conv layers.
+        rel_coord (bool): Two relative-coordinate channels come first.
+        in_channels (int, optional): Mask-feature channels read by the
+            first conv; defaults to ``feat_channels``.
 
     Returns:
         tuple[list[int], list[int]]: e.g. ([80, 64, 8], [8, 8, 1]) for 8
         channels, 3 layers and relative coordinates (169 in all).
     """
-    in_channels = feat_channels + 2 if rel_coord else feat_channels
+    in_channels = feat_channels if in_channels is None else in_channels
+    if rel_coord:
+        in_channels += 2
     channels = [in_channels] + [feat_channels] * (num_layers - 1) + [1]
     weights = [cin * cout for cin, cout in zip(channels[:-1], channels[1:])]
     return weights, channels[1:]
@@ -103,11 +115,17 @@ class DynamicMaskHead(BaseModule):
 
     Args:
         embed_dims (int): Instance query channels. Defaults to 256.
-        feat_channels (int): D. Defaults to 8.
+        feat_channels (int): Channels of the hidden dynamic convs.
+            Defaults to 8.
         num_layers (int): Dynamic conv layers. Defaults to 3.
         rel_coord (bool): Add relative coordinates. Defaults to True.
         feat_stride (int): Stride of the mask features. Defaults to 8.
         out_stride (int): Stride of the output masks. Defaults to 4.
+        in_channels (int, optional): D, the mask-feature channels (the mask
+            branch's ``out_channels``). Defaults to ``feat_channels``, as in
+            every released model (8 and 8). The official code reads
+            ``embed_dims // 32`` features into 8-channel convs, which only
+            differs for models narrower than 256 channels.
     """
 
     def __init__(self,
@@ -116,14 +134,15 @@ class DynamicMaskHead(BaseModule):
                  num_layers: int = 3,
                  rel_coord: bool = True,
                  feat_stride: int = 8,
-                 out_stride: int = 4) -> None:
+                 out_stride: int = 4,
+                 in_channels: Optional[int] = None) -> None:
         super().__init__()
         self.feat_channels = feat_channels
         self.rel_coord = rel_coord
         self.feat_stride = feat_stride
         self.upsample = feat_stride // out_stride
         self.weight_sizes, self.bias_sizes = dynamic_param_sizes(
-            feat_channels, num_layers, rel_coord)
+            feat_channels, num_layers, rel_coord, in_channels)
         self.num_params = sum(self.weight_sizes) + sum(self.bias_sizes)
         self.controller = MLP(embed_dims, embed_dims, self.num_params, 3)
 

@@ -353,27 +353,42 @@ class SeqFormerHead(BaseModule):
             0, num_frames - 1, count, device=device).round().long().unique()
 
     def select(self, cls_scores: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """Top ``max_per_video`` (query, class) pairs by probability.
+        """Top ``max_per_video`` (query, class) pairs by probability, in
+        the official output order.
+
+        The official ``inference.py`` lists the pairs grouped by query: the
+        queries in the order of their best pair, and a query's pairs by
+        probability. Only the order of the results file depends on it (not
+        AP), but with it our entries pair one to one with the official ones.
 
         Args:
             cls_scores (Tensor): (Q, K) logits of the last layer.
 
         Returns:
-            tuple[Tensor, Tensor, Tensor]: scores, query indices, labels.
+            tuple[Tensor, Tensor, Tensor]: scores, query indices, labels,
+            each (k, ).
         """
         probs = cls_scores.sigmoid().flatten()
         count = min(self.test_cfg['max_per_video'], probs.numel())
         scores, indices = probs.topk(count)
-        return scores, indices // self.num_classes, indices % self.num_classes
+        queries = indices // self.num_classes
+        # Rank of each pair's query = rank of that query's best pair.
+        first_rank = (queries[:, None] == queries[None]).int().argmax(1)
+        order = torch.sort(first_rank, stable=True).indices
+        return (scores[order], queries[order],
+                indices[order] % self.num_classes)
 
     def logits_to_masks(self, logits: Tensor, data_sample,
                         rescale: bool) -> Tensor:
         """Binary masks from stride-4 logits, (n, T, H, W).
 
-        The logits cover the padded input; they are cut to the frame's valid
-        area at stride 4 and resized (bilinear) to the original frame size,
-        then thresholded. Without padding this is the official resize from
-        stride 4 straight to the original size.
+        The logits cover the batch input; they are cut to the frame's valid
+        area at stride 4 and resized (bilinear, ``align_corners=False``) to
+        the original frame size, then ``sigmoid > mask_thr``. Test inputs
+        are not padded (``SeqFormerDataPreprocessor``), so nothing is cut
+        and this is the official inference exactly: stride-4 logits
+        straight to the original size, then ``sigmoid > 0.5`` (sigmoid
+        kept: in float32 it rounds tiny positive logits to 0.5).
         """
         img_h, img_w = data_sample[0].img_shape
         pad_h, pad_w = data_sample[0].batch_input_shape

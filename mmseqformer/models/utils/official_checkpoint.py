@@ -17,6 +17,8 @@ import torch
 from mmdet.models.backbones.swin import swin_converter
 from torch import Tensor
 
+from mmseqformer.utils.checkpoint_fit import \
+    check_state_dict_fits as _check_fits
 from .official_keys import (DUPLICATED_OFFICIAL, UNUSED_OFFICIAL,
                             official_to_ours, ours_to_official)
 
@@ -205,24 +207,12 @@ def check_state_dict_fits(state: Dict[str, Tensor],
                           reference: Dict[str, Tensor]) -> None:
     """Raise, listing every missing, unexpected or misshapen key.
 
+    The check itself is
+    :func:`mmseqformer.utils.checkpoint_fit.check_state_dict_fits`,
+    shared with the tools that load checkpoints.
+
     Args:
         state (dict[str, Tensor]): The converted state dict.
         reference (dict[str, Tensor]): The model's own state dict.
     """
-    missing = sorted(set(reference) - set(state))
-    unexpected = sorted(set(state) - set(reference))
-    misshapen = [
-        f'{name}: {tuple(state[name].shape)} in the checkpoint, '
-        f'{tuple(reference[name].shape)} in the model'
-        for name in sorted(set(state) & set(reference))
-        if state[name].shape != reference[name].shape
-    ]
-    problems = [(title, keys)
-                for title, keys in (('missing from the checkpoint', missing),
-                                    ('not in the model', unexpected),
-                                    ('shapes that do not fit', misshapen))
-                if keys]
-    if problems:
-        raise CheckpointConversionError('\n'.join(
-            f'{len(keys)} key(s) {title}:\n  ' + '\n  '.join(keys)
-            for title, keys in problems))
+    _check_fits(state, reference, error=CheckpointConversionError)

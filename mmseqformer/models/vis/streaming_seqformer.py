@@ -84,8 +84,8 @@ class StreamingSeqFormer:
         """Encode a chunk and run the box path of every layer on it.
 
         Args:
-            inputs (Tensor): (1, t, 3, H, W) preprocessed frames, padded like
-                every other chunk of the video.
+            inputs (Tensor): (1, t, 3, H, W) preprocessed frames, the size
+                of every other chunk of the video (not padded at test).
             data_sample (TrackDataSample): The chunk's t frames.
         """
         if self.selection is not None:
@@ -153,7 +153,7 @@ class StreamingSeqFormer:
 
         Yields:
             tuple[int, Tensor]: the chunk's first frame and (k, t, H/4, W/4)
-            logits over the padded input, one row per selected pair.
+            logits over the network input, one row per selected pair.
         """
         if self.selection is None:
             raise RuntimeError('call finish() first')

@@ -1,0 +1,3 @@
+from .seqformer_data_preprocessor import SeqFormerDataPreprocessor
+
+__all__ = ['SeqFormerDataPreprocessor']

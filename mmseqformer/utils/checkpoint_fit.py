@@ -1,0 +1,164 @@
+"""Read a checkpoint and check that it fits a model, naming what does not.
+
+mmengine loads checkpoints non-strictly: a file of another model, or one
+with a renamed key, loads "fine" and leaves a mostly random model behind a
+single warning. Everything in mmseqformer that loads a checkpoint for a user
+(``tools/test.py``, the demo, :func:`~mmseqformer.apis.init_vis_model`,
+resuming) goes through :func:`read_checkpoint` and :func:`check_fits`
+instead, the converter through :func:`check_state_dict_fits`.
+"""
+import os
+import re
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor, nn
+
+#: mmengine's default ``revise_keys``: DDP-wrapped models save ``module.``.
+DEFAULT_REVISE_KEYS = ((r'^module\.', ''), )
+#: How many keys of each kind a message lists (the counts are always given).
+MAX_LISTED = 8
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint does not fit a model, or a file is not a checkpoint.
+
+    The message names the file and lists the offending keys.
+    """
+
+
+def fit_problems(state: Dict[str, Tensor],
+                 reference: Dict[str, Tensor]) -> List[Tuple[str, List[str]]]:
+    """The missing, unexpected and misshapen keys of ``state``.
+
+    Args:
+        state (dict[str, Tensor]): The checkpoint's state dict.
+        reference (dict[str, Tensor]): The model's own state dict (only the
+            shapes are used, so a model on the ``meta`` device will do).
+
+    Returns:
+        list[tuple[str, list[str]]]: ``(what, keys)`` for each kind of
+        problem that occurs, in the order missing, unexpected, misshapen;
+        empty when the checkpoint fits.
+    """
+    missing = sorted(set(reference) - set(state))
+    unexpected = sorted(set(state) - set(reference))
+    misshapen = [
+        f'{name}: {tuple(state[name].shape)} in the checkpoint, '
+        f'{tuple(reference[name].shape)} in the model'
+        for name in sorted(set(state) & set(reference))
+        if tuple(state[name].shape) != tuple(reference[name].shape)
+    ]
+    return [(what, keys)
+            for what, keys in (('missing from the checkpoint', missing),
+                               ('not in the model', unexpected),
+                               ('shapes that do not fit', misshapen)) if keys]
+
+
+def describe_problems(problems: Sequence[Tuple[str, List[str]]],
+                      max_listed: Optional[int] = MAX_LISTED) -> str:
+    """Problems as text: a count and the first ``max_listed`` keys (all of
+    them when None) of each kind."""
+    lines = []
+    for what, keys in problems:
+        lines.append(f'{len(keys)} key(s) {what}:')
+        shown = keys if max_listed is None else keys[:max_listed]
+        lines.extend(f'  {key}' for key in shown)
+        if len(shown) < len(keys):
+            lines.append(f'  ... and {len(keys) - len(shown)} more')
+    return '\n'.join(lines)
+
+
+def check_state_dict_fits(state: Dict[str, Tensor],
+                          reference: Dict[str, Tensor],
+                          max_listed: Optional[int] = None,
+                          error: type = CheckpointMismatchError) -> None:
+    """Raise ``error``, listing the missing, unexpected or misshapen keys.
+
+    Args:
+        state (dict[str, Tensor]): The checkpoint's state dict.
+        reference (dict[str, Tensor]): The model's own state dict.
+        max_listed (int, optional): Keys listed per kind; None lists all.
+        error (type): The exception class to raise.
+    """
+    problems = fit_problems(state, reference)
+    if problems:
+        raise error(describe_problems(problems, max_listed))
+
+
+def read_checkpoint(path: str, map_location='cpu') -> dict:
+    """Load a checkpoint file; any failure names the file.
+
+    Local files are read with ``torch.load`` (as mmengine does); other
+    URIs (``http://``, ``torchvision://``, ...) with mmengine's loader.
+
+    Args:
+        path (str): The checkpoint.
+        map_location: As :func:`torch.load`.
+
+    Returns:
+        dict: The checkpoint (``state_dict``, ``meta``, ...).
+    """
+    if '://' not in path and not os.path.isfile(path):
+        raise CheckpointMismatchError(f'checkpoint not found: {path}')
+    try:
+        if '://' in path:
+            from mmengine.runner.checkpoint import _load_checkpoint
+            checkpoint = _load_checkpoint(path, map_location=map_location)
+        else:
+            checkpoint = torch.load(
+                path, map_location=map_location, weights_only=False)
+    except Exception as err:  # torch raises many types for a bad file
+        raise CheckpointMismatchError(
+            f'{path} is not a checkpoint torch can read '
+            f'({type(err).__name__}: {err})') from err
+    if not isinstance(checkpoint, dict):
+        raise CheckpointMismatchError(
+            f'{path} holds a {type(checkpoint).__name__}, not a checkpoint '
+            '(a dict with a "state_dict" or a state dict)')
+    return checkpoint
+
+
+def checkpoint_state_dict(
+    checkpoint: dict,
+    revise_keys: Sequence[Tuple[str, str]] = DEFAULT_REVISE_KEYS
+) -> Dict[str, Tensor]:
+    """The state dict of a checkpoint, keys revised as mmengine does when it
+    loads (``module.`` prefixes stripped)."""
+    state = checkpoint.get('state_dict', checkpoint)
+    for pattern, replacement in revise_keys:
+        state = {re.sub(pattern, replacement, k): v for k, v in state.items()}
+    return state
+
+
+def check_fits(model: nn.Module,
+               checkpoint: dict,
+               path: str,
+               revise_keys: Sequence[Tuple[str, str]] = DEFAULT_REVISE_KEYS,
+               hint: str = '') -> None:
+    """Raise :class:`CheckpointMismatchError` unless every key and shape of
+    ``checkpoint`` fits ``model`` exactly.
+
+    Args:
+        model (nn.Module): The model (any device, ``meta`` included).
+        checkpoint (dict): From :func:`read_checkpoint`.
+        path (str): The checkpoint's path, for the message.
+        revise_keys (Sequence[tuple[str, str]]): Key renames applied before
+            loading, as mmengine's ``revise_keys``.
+        hint (str): A last line for the message (how to opt out).
+    """
+    state = checkpoint_state_dict(checkpoint, revise_keys)
+    problems = fit_problems(state, model.state_dict())
+    if not problems:
+        return
+    message = [
+        f'{path} does not fit the model ({type(model).__name__}):',
+        describe_problems(problems)
+    ]
+    if any(key.startswith('detr.') for key in state):
+        message.append('It looks like an official SeqFormer checkpoint: '
+                       'convert it with tools/model_converters/'
+                       'seqformer_official_to_mmseqformer.py first.')
+    if hint:
+        message.append(hint)
+    raise CheckpointMismatchError('\n'.join(message))

@@ -1,0 +1,49 @@
+"""Every tool runs from a source checkout, without mmseqformer installed."""
+import glob
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+#: The scripts under tools/ (modules they share have no __main__ block).
+TOOLS = sorted(
+    osp.relpath(path, REPO_ROOT)
+    for path in glob.glob(osp.join(REPO_ROOT, 'tools', '**', '*.py'),
+                          recursive=True)
+    if "__name__ == '__main__'" in open(path).read())
+
+#: Runs a tool's --help in an interpreter that cannot find the installed
+#: package: the editable install's import hooks and path entries are removed,
+#: and the working directory is elsewhere.
+WITHOUT_INSTALL = """
+import runpy, sys
+repo, tool = sys.argv[1], sys.argv[2]
+sys.meta_path[:] = [f for f in sys.meta_path
+                    if 'editable' not in type(f).__module__.lower()]
+sys.path[:] = [p for p in sys.path if p and p.rstrip('/') != repo]
+try:
+    import mmseqformer  # noqa: F401
+except ImportError:
+    pass
+else:
+    raise SystemExit('mmseqformer is still importable: the test is void')
+sys.argv = [tool, '--help']
+runpy.run_path(tool, run_name='__main__')
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('tool', TOOLS)
+def test_tool_runs_from_a_source_checkout(tool, tmp_path):
+    result = subprocess.run(
+        [sys.executable, '-c', WITHOUT_INSTALL, REPO_ROOT,
+         osp.join(REPO_ROOT, tool)],
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'usage:' in result.stdout
