@@ -5,7 +5,6 @@ import random
 import shutil
 
 import pytest
-
 from mmengine.config import Config
 
 from mmseqformer.datasets import VISAnnotationError, YouTubeVISFormatDataset

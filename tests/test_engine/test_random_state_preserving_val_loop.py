@@ -34,10 +34,12 @@ def test_preserved_random_state_restores_every_generator():
 
 
 def train_weights(root, work_dir, val_interval, val_loop):
-    """Weights after 4 iterations of the tiny SeqFormer on the small set."""
+    """Weights after 4 iterations of the tiny SeqFormer on the small set,
+    with dropout in the decoder as the released configs have (0.1)."""
     cfg = Config.fromfile(osp.join(REPO_ROOT, CONFIG))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = root + '/'
+    cfg.model.track_head.decoder.layer_cfg.dropout = 0.1
     cfg.work_dir = work_dir
     cfg.train_cfg.max_iters = 4
     cfg.train_cfg.val_interval = val_interval
@@ -55,8 +57,9 @@ def test_validating_every_iteration_does_not_change_the_weights(
         synthetic_root, tmp_path):
     """Same seed, validation after every iteration or only at the end:
     identical weights. mmengine's plain ValLoop gives different weights
-    (each validation draws a dataloader seed from torch's generator), which
-    shows that the test can fail."""
+    (each validation draws a dataloader base seed from torch's generator,
+    which moves the dropout masks of the next iterations), so the test can
+    fail."""
     weights = {
         (interval, loop): train_weights(synthetic_root,
                                         str(tmp_path / f'{loop}{interval}'),

@@ -19,7 +19,7 @@ train_pipeline = [
         type='TransformBroadcaster',
         share_random_params=True,
         transforms=[
-            dict(type='LoadImageFromFile', imdecode_backend='pillow',
+            dict(type='LoadVideoFrameFromFile', imdecode_backend='pillow',
                  color_type='color_ignore_orientation'),
             dict(type='LoadTrackAnnotations', with_mask=True),
             dict(type='RandomFlip', prob=0.5),
@@ -49,7 +49,7 @@ test_pipeline = [
     dict(
         type='TransformBroadcaster',
         transforms=[
-            dict(type='LoadImageFromFile', imdecode_backend='pillow',
+            dict(type='LoadVideoFrameFromFile', imdecode_backend='pillow',
                  color_type='color_ignore_orientation'),
             dict(type='SeqFormerResize', scale=test_scale),
             dict(type='LoadTrackAnnotations', with_mask=True),

@@ -27,7 +27,7 @@ crop_prescales = [400, 500, 600]
 test_scale = 360  # torchvision's Resize(360) of the official inference.py
 # Frames decoded by PIL, as official (no EXIF rotation, as PIL's Image.open).
 load_frame = dict(
-    type='LoadImageFromFile',
+    type='LoadVideoFrameFromFile',
     imdecode_backend='pillow',
     color_type='color_ignore_orientation',
     backend_args=backend_args)

@@ -76,8 +76,9 @@ class LoadVideoFrameFromFile(LoadImageFromFile):
     """mmcv's ``LoadImageFromFile`` with errors naming the video and frame.
 
     Same arguments and outputs as :class:`mmcv.transforms.LoadImageFromFile`
-    (with ``ignore_empty=True`` a failed frame still gives None). Any read or
-    decode failure becomes a :class:`FrameFileError` such as
+    (with ``ignore_empty=True``, a frame whose reading raises still gives
+    None, as in mmcv). Any other read or decode failure becomes a
+    :class:`FrameFileError` such as
     ``video 3 frame 7 (data/.../00035.jpg): cannot be decoded (...)``, with
     the original error chained. ``video_id`` and ``frame_id`` are in every
     frame's results inside a ``TransformBroadcaster`` (mmdet's video
