@@ -145,6 +145,7 @@ def test_missing_and_misshapen_keys_are_named(r50_state):
         'checkpoint, (300, 512) in the model' in message
 
 
+@pytest.mark.slow
 def test_converter_tool_round_trip(tmp_path):
     official = real_official()
     src = tmp_path / 'official.pth'

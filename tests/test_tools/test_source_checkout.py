@@ -13,7 +13,7 @@ TOOLS = sorted(
     osp.relpath(path, REPO_ROOT)
     for path in glob.glob(osp.join(REPO_ROOT, 'tools', '**', '*.py'),
                           recursive=True)
-    if "__name__ == '__main__'" in open(path).read())
+    if "\nif __name__ == '__main__':" in open(path).read())
 
 #: Runs a tool's --help in an interpreter that cannot find the installed
 #: package: the editable install's import hooks and path entries are removed,
@@ -21,8 +21,9 @@ TOOLS = sorted(
 WITHOUT_INSTALL = """
 import runpy, sys
 repo, tool = sys.argv[1], sys.argv[2]
+# setuptools installs its editable finder as a class, others as instances.
 sys.meta_path[:] = [f for f in sys.meta_path
-                    if 'editable' not in type(f).__module__.lower()]
+                    if 'editable' not in (f.__module__ or '').lower()]
 sys.path[:] = [p for p in sys.path if p and p.rstrip('/') != repo]
 try:
     import mmseqformer  # noqa: F401

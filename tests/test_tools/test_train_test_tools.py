@@ -21,6 +21,9 @@ from tests.conftest import run_tool as run
 
 CONFIG = 'configs/baselines/mask2former_r18-tiny_1xb2-1200it_synthetic.py'
 
+# Tools run as subprocesses, training included: the slow tier.
+pytestmark = pytest.mark.slow
+
 
 def data_options(root):
     return [

@@ -68,8 +68,12 @@ class SeqFormer(BaseMOTModel):
             raise ValueError(
                 f'transformer_levels {self.transformer_levels} must have '
                 f'num_feature_levels ({num_feature_levels}) entries')
+        # Zeros until init_weights() draws it: a model used without
+        # init_weights() or a checkpoint must not hold uninitialised memory
+        # (it can be NaN and poisons every sampling location). Zeros draw
+        # nothing from the random stream, so initialisation is unchanged.
         self.level_embed = nn.Parameter(
-            torch.Tensor(num_feature_levels, embed_dims))
+            torch.zeros(num_feature_levels, embed_dims))
         self.track_head = MODELS.build(track_head)
 
     def init_weights(self) -> None:
