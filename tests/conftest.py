@@ -1,6 +1,7 @@
 """Shared fixtures: a small synthetic dataset made once per test session."""
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
 
@@ -51,3 +52,27 @@ def run_tool(command, timeout=900) -> str:
     assert result.returncode == 0, result.stdout[-3000:] + \
         result.stderr[-3000:]
     return result.stdout + result.stderr
+
+
+def kill_when_ready(command, what: str) -> None:
+    """Start ``command`` (from the repository root), wait until it prints a
+    line starting with ``READY`` (an instrumented process about to do
+    ``what``), then SIGKILL it: no handler, no cleanup, as a crash or an
+    out-of-memory kill."""
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
+    try:
+        # Logs may come first; EOF if the process ends without hanging.
+        for line in process.stdout:
+            if line.startswith('READY'):
+                break
+        else:
+            raise AssertionError(f'the process never reached {what}')
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()

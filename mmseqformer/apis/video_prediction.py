@@ -85,7 +85,9 @@ class VideoPrediction:
     def to_ytvis(self,
                  video_id: int,
                  category_ids: Optional[Sequence[int]] = None) -> List[Dict]:
-        """Entries of a YouTube-VIS results file (official §5 layout).
+        """Entries of a YouTube-VIS results file.
+
+        The layout is the official one (``docs/official_behaviour.md`` §5).
 
         Args:
             video_id (int): The video's id.

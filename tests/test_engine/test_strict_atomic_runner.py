@@ -5,7 +5,6 @@ stop it at the critical moment of saving, SIGKILL it and inspect the folder.
 """
 import os
 import os.path as osp
-import signal
 import subprocess
 import sys
 
@@ -14,7 +13,7 @@ import torch
 
 from mmseqformer.utils import CheckpointMismatchError
 from mmseqformer.utils.atomic_io import TEMPORARY_NAME
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, kill_when_ready
 from tests.test_engine.toy_runner import build_runner
 
 
@@ -39,23 +38,7 @@ def run_toy(work_dir, max_iters, *extra):
 
 def kill_at(work_dir, hang_at):
     """Start the toy run, wait for its READY at ``hang_at``, SIGKILL it."""
-    process = subprocess.Popen(
-        toy_command(work_dir, 3, hang_at),
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=dict(os.environ, OMP_NUM_THREADS='1'))
-    try:
-        # mmengine logs to stdout too; EOF if the run ends without hanging.
-        for line in process.stdout:
-            if line.startswith('READY'):
-                break
-        else:
-            raise AssertionError('the run never reached ' + hang_at)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+    kill_when_ready(toy_command(work_dir, 3, hang_at), hang_at)
 
 
 def entries(work_dir):

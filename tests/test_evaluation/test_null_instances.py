@@ -22,17 +22,9 @@ from mmseqformer.datasets import YouTubeVISFormatDataset
 from mmseqformer.evaluation import numpy_float_alias
 from mmseqformer.evaluation.metrics.youtube_vis_eval_metric import \
     null_instances_by_video
+from tests.test_evaluation.test_youtube_vis_eval_metric import PIPELINE
 
 HEIGHT, WIDTH = 24, 32
-PIPELINE = [
-    dict(
-        type='TransformBroadcaster',
-        transforms=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadTrackAnnotations', with_mask=True),
-        ]),
-    dict(type='PackTrackInputs'),
-]
 
 
 def box_mask(x0, y0, x1, y1):

@@ -7,15 +7,13 @@ consistent, with nothing but the pair and its hidden store in the folder.
 """
 import json
 import os
-import signal
-import subprocess
 import sys
 import zipfile
 
 import pytest
 
 from mmseqformer.utils import atomic_output_files
-from tests.conftest import REPO_ROOT
+from tests.conftest import kill_when_ready
 from tests.test_evaluation.submission_writer import write_pair as write
 
 NAMES = ['.results.versions', 'results.json', 'results.submission_file.zip']
@@ -29,22 +27,7 @@ def writer(prefix, tag, *hang_at):
 
 
 def kill_at(prefix, tag, hang_at):
-    process = subprocess.Popen(
-        writer(prefix, tag, hang_at),
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=dict(os.environ, OMP_NUM_THREADS='1'))
-    try:
-        for line in process.stdout:
-            if line.startswith('READY'):
-                break
-        else:
-            raise AssertionError('the writer never reached ' + hang_at)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+    kill_when_ready(writer(prefix, tag, hang_at), hang_at)
 
 
 def visible_tag(folder):

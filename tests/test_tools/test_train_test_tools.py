@@ -132,6 +132,31 @@ def test_format_only_writes_a_submission(resumed_run, synthetic_root,
             ]
 
 
+def test_split_without_ground_truth(resumed_run, synthetic_root, tmp_path):
+    """Official validation files carry "annotations": null: a submission
+    can be written from them; AP cannot, and says why, naming the file."""
+    with open(osp.join(synthetic_root, 'valid.json')) as f:
+        content = json.load(f)
+    content['annotations'] = None
+    with open(osp.join(synthetic_root, 'valid_no_gt.json'), 'w') as f:
+        json.dump(content, f)
+    checkpoint = osp.join(resumed_run['work_dir'], 'iter_6.pth')
+    command = [
+        sys.executable, 'tools/test.py', CONFIG, checkpoint, '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(synthetic_root),
+        'test_dataloader.dataset.ann_file=valid_no_gt.json'
+    ]
+    out_dir = tmp_path / 'submission'
+    run(command + ['--format-only', '--out-dir', str(out_dir)])
+    results = json.loads((out_dir / 'results.json').read_text())
+    assert {r['video_id'] for r in results} == \
+        {video['id'] for video in content['videos']}
+    failed = subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    assert failed.returncode != 0
+    assert 'valid_no_gt.json' in failed.stderr + failed.stdout
+
+
 def test_dist_train_runs_two_processes_on_cpu(synthetic_root, tmp_path):
     work_dir = str(tmp_path / 'dist')
     command = [

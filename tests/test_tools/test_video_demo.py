@@ -95,9 +95,9 @@ def test_demo_turns_the_1080p_clip_into_an_mp4_with_coloured_masks(
         '0',
         '--chunk-size',
         '3',
-        # Two pairs leave part of the frame uncovered.
+        # One pair leaves part of the frame uncovered (about a quarter).
         '--cfg-options',
-        'model.track_head.test_cfg.max_per_video=2'
+        'model.track_head.test_cfg.max_per_video=1'
     ])
     assert 'wrote' in log and '8/8' in log  # the progress bar finished
     drawn = read_video(out)

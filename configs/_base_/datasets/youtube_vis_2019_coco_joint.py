@@ -1,4 +1,4 @@
-# Joint training data of the paper's main results (seqformer_reference.md
+# Joint training data of the paper's main results (docs/official_behaviour.md
 # §4.4-4.5): YouTube-VIS 2019 clips anchored at every annotated frame, mixed
 # with COCO images turned into 5-frame pseudo clips, in the ratio of the two
 # datasets' lengths. COCO: data/coco/train2017/ and the official

@@ -1,8 +1,9 @@
-# The official recipe (seqformer_reference.md §4.1): AdamW 2e-4, weight decay
-# 1e-4 on every parameter, x0.1 for the backbone and for the deformable
-# sampling-offset and reference-point layers, gradient clipping 0.1 (L2 norm
-# of all gradients), 12 epochs with the lr divided by 10 after epochs 4 and
-# 10 (joint training; the YouTube-VIS-only ablation uses [2, 10]).
+# The official recipe (docs/official_behaviour.md §4.1): AdamW 2e-4, weight
+# decay 1e-4 on every parameter, x0.1 for the backbone and for the
+# deformable sampling-offset and reference-point layers, gradient clipping
+# 0.1 (L2 norm of all gradients), 12 epochs with the lr divided by 10 after
+# epochs 4 and 10 (joint training; the YouTube-VIS-only ablation uses
+# [2, 10]).
 # One epoch = one clip per annotated frame (TrackImgSampler).
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -17,8 +17,8 @@ def sample_clip_frames(video_length: int,
                        rng: Optional[random.Random] = None) -> List[int]:
     """Pick the frames of one training clip around an anchor frame.
 
-    The official rule (``seqformer_reference.md`` §4.2), in annotated-frame
-    units:
+    The official rule (``docs/official_behaviour.md`` §4.2), in
+    annotated-frame units:
 
     1. Local frames: the anchor ``f``, ``max(0, f - a)`` and
        ``min(L - 1, f + b)`` with ``a, b ~ randint(*local_range)``.

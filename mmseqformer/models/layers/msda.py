@@ -167,7 +167,8 @@ class DualProjectionMSDA(FrameFoldedMSDA):
 
     One sampling pass (offsets and weights from the box query) feeds two
     output projections: ``output_proj`` for the instance path and
-    ``output_proj_box`` for the box path (``seqformer_reference.md`` §1.5).
+    ``output_proj_box`` for the box path
+    (``docs/official_behaviour.md`` §1.5).
     There is no residual or dropout inside: the decoder layer adds them.
     """
 

@@ -3,7 +3,7 @@
 SeqFormer is offline: every instance query sees every frame. But with query
 decomposition the decoder's box path never reads the instance query, and
 the instance path reads the frames only through each layer's softmax-over-
-frames weighted sum (``seqformer_reference.md`` §1.5). So:
+frames weighted sum (``docs/official_behaviour.md`` §1.5). So:
 
 1. each chunk goes through backbone, neck, encoder and the box path of all
    decoder layers; each layer's weighted sum is accumulated online
