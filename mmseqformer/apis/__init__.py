@@ -1,7 +1,8 @@
 from .inference import (build_vis_test_pipeline, inference_vis, init_vis_model,
                         iter_frame_chunks, preprocess_frames)
 from .video_prediction import PredictionCollector, VideoPrediction
-from .video_source import (ArraySource, FrameFolderSource, VideoFileSource,
+from .video_source import (ArraySource, FrameFolderSource,
+                           TruncatedVideoWarning, VideoFileSource,
                            VideoSource, open_video_source)
 from .visualization import (build_video_visualizer, draw_frame,
                             write_prediction_video)
@@ -10,6 +11,6 @@ __all__ = [
     'build_vis_test_pipeline', 'inference_vis', 'init_vis_model',
     'iter_frame_chunks', 'preprocess_frames', 'PredictionCollector',
     'VideoPrediction', 'ArraySource', 'FrameFolderSource', 'VideoFileSource',
-    'VideoSource', 'open_video_source', 'build_video_visualizer', 'draw_frame',
+    'VideoSource', 'TruncatedVideoWarning', 'open_video_source', 'build_video_visualizer', 'draw_frame',
     'write_prediction_video'
 ]

@@ -1,14 +1,15 @@
 from .coco_pseudo_video_dataset import CocoPseudoVideoDataset
 from .coco_to_ytvis import COCO_TO_YTVIS19, COCO_TO_YTVIS19_OFFICIAL
-from .transforms import (DropClipWithoutInstances, ImageToPseudoClip,
-                         SeqFormerClipSample, sample_clip_frames)
+from .transforms import (DropClipWithoutInstances, FrameFileError,
+                         ImageToPseudoClip, SeqFormerClipSample,
+                         sample_clip_frames)
 from .youtube_vis_format_dataset import YouTubeVISFormatDataset
 from .ytvis_format import (VISAnnotationError, load_vis_annotations,
                            official_to_cocovid)
 
 __all__ = [
     'CocoPseudoVideoDataset', 'COCO_TO_YTVIS19', 'COCO_TO_YTVIS19_OFFICIAL',
-    'DropClipWithoutInstances', 'ImageToPseudoClip', 'SeqFormerClipSample',
+    'DropClipWithoutInstances', 'FrameFileError', 'ImageToPseudoClip', 'SeqFormerClipSample',
     'sample_clip_frames', 'YouTubeVISFormatDataset', 'VISAnnotationError',
     'load_vis_annotations', 'official_to_cocovid'
 ]
