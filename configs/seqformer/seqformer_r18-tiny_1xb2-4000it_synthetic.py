@@ -1,7 +1,7 @@
 # Tiny SeqFormer trained from scratch on the synthetic set on a 2-core CPU:
 # the model of `make demo`. Same architecture as the paper, shrunk: ResNet-18
 # at 1/4 width, 64 channels, 4 heads, 2 encoder and 3 decoder layers,
-# 10 queries, 5-frame clips of ~112 px. 4000 iterations take about 17
+# 10 queries, 5-frame clips of ~112 px. 4000 iterations take about 30
 # minutes on a 2-core CPU (`make demo`).
 # NOTE: trained from scratch, so BN is trained (the official backbone is
 # pretrained with frozen BN and frozen first stage).
