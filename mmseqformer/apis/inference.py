@@ -7,7 +7,7 @@
 
 ``chunk_size=None`` runs the whole video in one pass (the official
 approach, memory growing with the video); a chunk size streams it through
-:class:`StreamingSeqFormer` with the same result and bounded memory.
+:class:`OfflineVideoInference` with the same result and bounded memory.
 """
 import copy
 import itertools
@@ -24,7 +24,7 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 
-from ..models.vis.streaming_seqformer import StreamingSeqFormer
+from ..models.vis import OfflineVideoInference
 from ..utils.checkpoint_fit import check_fits, read_checkpoint
 from .video_prediction import PredictionCollector, VideoPrediction
 from .video_source import VideoSource, open_video_source
@@ -189,7 +189,7 @@ def inference_vis(model: nn.Module,
         collector.add(torch.stack([inst.masks for inst in instances], 1))
         return collector.finish(classes, source.announced_frames)
     # The video's length matters only when some frames build the queries.
-    stream = StreamingSeqFormer(
+    stream = OfflineVideoInference(
         model,
         len(source)
         if model.track_head.test_cfg['embedding_frames'] is not None else None)

@@ -6,9 +6,9 @@ from mmengine.config import Config
 
 from mmseqformer.apis import (build_vis_test_pipeline, inference_vis,
                               init_vis_model, preprocess_frames)
-from mmseqformer.models.layers import (OnlineFrameAggregator,
+from mmseqformer.models.layers import (FrameAggregation,
                                        SeqFormerDecoderLayer)
-from mmseqformer.models.vis import StreamingSeqFormer
+from mmseqformer.models.vis import OfflineVideoInference
 
 TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
 NUM_FRAMES = 7
@@ -34,9 +34,10 @@ def test_online_aggregation_equals_the_whole_video_formula(aggregation):
     boxes = torch.randn(2, 8, 4, 8, dtype=torch.float64)
     # A late frame with much larger logits forces the running maximum up.
     boxes[:, 6] *= 30
-    aggregator = OnlineFrameAggregator(layer)
+    aggregator = FrameAggregation(aggregation)
     for start, stop in ((0, 3), (3, 4), (4, 8)):
-        aggregator.update(feats[:, start:stop], boxes[:, start:stop])
+        aggregator.update(feats[:, start:stop],
+                          layer.frame_logits(boxes[:, start:stop]))
     if aggregation == 'weighted':
         logits = boxes @ layer.frame_weight_fc.weight.T + \
             layer.frame_weight_fc.bias
@@ -47,8 +48,12 @@ def test_online_aggregation_equals_the_whole_video_formula(aggregation):
         expected = feats.sum(1)
     torch.testing.assert_close(
         aggregator.result(), expected, rtol=1e-12, atol=1e-12)
-    torch.testing.assert_close(aggregator.result(),
-                               layer.aggregate(feats, boxes))
+    # The layer's own aggregation over all frames at once.
+    torch.testing.assert_close(
+        aggregator.result(),
+        layer.aggregate(feats, boxes),
+        rtol=1e-12,
+        atol=1e-12)
 
 
 @pytest.fixture(scope='module')
@@ -79,7 +84,7 @@ def whole_and_streamed(model, frames):
     pipeline = build_vis_test_pipeline(model.cfg)
     inputs, sample = preprocess_frames(model, pipeline, list(frames), 0,
                                        len(frames))
-    stream = StreamingSeqFormer(model, len(frames))
+    stream = OfflineVideoInference(model, len(frames))
     start = 0
     for size in CHUNKS:
         chunk_inputs, chunk_sample = preprocess_frames(
@@ -96,7 +101,7 @@ def test_streamed_queries_scores_and_mask_logits_equal_whole_video(model):
     inputs, sample, stream = whole_and_streamed(model, frames)
     head = model.track_head
     encoded = model.encode(inputs, [sample])
-    cls_scores, _, inst_queries, references = head.decode(encoded, NUM_FRAMES)
+    cls_scores, _, inst_queries, references = head(encoded)
     selection = stream.finish()
     torch.testing.assert_close(
         stream.inst_queries, inst_queries[-1][0], rtol=0, atol=1e-5)
@@ -145,24 +150,24 @@ def test_embedding_frames_pick_the_same_frames_when_streamed(model):
         inputs, sample, stream = whole_and_streamed(model, frames)
         picked = head.embedding_frames(NUM_FRAMES, inputs.device)
         assert picked.tolist() == [0, 3, 6]  # one per chunk
-        cls_scores, _, inst_queries, _ = head.decode(
-            model.encode(inputs, [sample]), NUM_FRAMES, picked)
+        cls_scores, _, inst_queries, _ = head(
+            model.encode(inputs, [sample]), picked)
         stream.finish()
         torch.testing.assert_close(
             stream.inst_queries, inst_queries[-1][0], rtol=0, atol=1e-5)
         with pytest.raises(ValueError, match='num_frames'):
-            StreamingSeqFormer(model)
+            OfflineVideoInference(model)
     finally:
         head.test_cfg['embedding_frames'] = None
 
 
-def test_streaming_refuses_models_without_query_decomposition(model):
+def test_without_query_decomposition_only_one_chunk_is_possible(model):
     layers = model.track_head.decoder.layers
     layers[1].query_decompose = False
     try:
-        with pytest.raises(ValueError, match='query decomposition'):
-            StreamingSeqFormer(model)
-        # The whole-video pass still works.
+        with pytest.raises(ValueError, match='one chunk'):
+            inference_vis(model, video(3), chunk_size=2)
+        # The whole video in one chunk runs the decoder's full forward.
         assert len(inference_vis(model, video(3), chunk_size=None)) == 3
     finally:
         layers[1].query_decompose = True

@@ -86,10 +86,10 @@ def test_each_frame_is_encoded_independently(model):
     model.eval()
     data = batch(model, num_frames=3, training=False)
     with torch.no_grad():
-        memory = model.encode(**data)['memory']
+        memory = model.encode(**data).memory
         inputs = data['inputs'].clone()
         inputs[0, 1] += 1.0
-        changed = model.encode(inputs, data['data_samples'])['memory']
+        changed = model.encode(inputs, data['data_samples']).memory
     num_frames = 3
     torch.testing.assert_close(changed[0], memory[0])
     torch.testing.assert_close(changed[2], memory[2])
@@ -162,8 +162,8 @@ def test_single_scale_transformer():
     model.init_weights()
     data = batch(model, num_frames=2)
     encoded = model.encode(**data)
-    assert encoded['spatial_shapes'].tolist() == [[3, 3]]  # 96 / 32
-    assert [m.shape[-2:] for m in encoded['mask_inputs']] == [(12, 12), (6, 6),
+    assert encoded.spatial_shapes.tolist() == [[3, 3]]  # 96 / 32
+    assert [m.shape[-2:] for m in encoded.mask_inputs] == [(12, 12), (6, 6),
                                                               (3, 3)]
     losses = model(**data, mode='loss')
     assert all(torch.isfinite(v) for v in losses.values())

@@ -1,8 +1,8 @@
 from .dynamic_mask_head import DynamicMaskHead, MaskBranch
 from .frame_folded_encoder import FrameFoldedEncoder, FrameFoldedEncoderLayer
 from .msda import DualProjectionMSDA, FrameFoldedMSDA, valid_im2col_step
-from .online_aggregation import OnlineFrameAggregator
-from .seqformer_decoder import (AGGREGATIONS, SeqFormerDecoder,
+from .online_aggregation import AGGREGATIONS, FrameAggregation
+from .seqformer_decoder import (SeqFormerDecoder,
                                 SeqFormerDecoderLayer, refine_boxes,
                                 scale_references)
 
@@ -11,5 +11,5 @@ __all__ = [
     'FrameFoldedEncoderLayer', 'DualProjectionMSDA', 'FrameFoldedMSDA',
     'valid_im2col_step', 'AGGREGATIONS', 'SeqFormerDecoder',
     'SeqFormerDecoderLayer', 'refine_boxes', 'scale_references',
-    'OnlineFrameAggregator'
+    'FrameAggregation'
 ]

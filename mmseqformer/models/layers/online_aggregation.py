@@ -1,14 +1,16 @@
-"""The temporal aggregation of one decoder layer, over chunks of frames.
+"""The temporal aggregation of one decoder layer, over any set of frames.
 
-:meth:`SeqFormerDecoderLayer.aggregate` combines the instance-path features
-``A_t`` of all T frames at once: ``sum_t softmax_t(s_t) A_t`` with
-``s_t = frame_weight_fc(B_t)`` (or a plain sum or mean). Streaming inference
-sees the frames a chunk at a time, so it keeps the running maximum ``m`` of
-the logits, the denominator ``sum_t exp(s_t - m)`` and the numerator
+A decoder layer combines the instance-path features ``A_t`` of its frames
+into ``sum_t softmax_t(s_t) A_t`` with ``s_t = frame_weight_fc(B_t)`` (or a
+plain sum or mean; paper Table 5). :class:`FrameAggregation` is that sum as a
+running state: it keeps the running maximum ``m`` of the logits, the
+denominator ``sum_t exp(s_t - m)`` and the numerator
 ``sum_t exp(s_t - m) A_t``, rescaling both by ``exp(m_old - m_new)`` when the
-maximum grows (the online softmax of Milakov & Gimelshein, 2018). The result
-equals the whole-video aggregation up to float rounding, and the state is
-(bs, Q, C) whatever the video's length.
+maximum grows (the online softmax of Milakov & Gimelshein, 2018). Fed all
+frames at once it is the layer's aggregation (training and whole-video
+inference use it so); fed chunk after chunk it gives the same result up to
+float rounding with a state of (bs, Q, C) whatever the video's length
+(streaming and online inference).
 
 Shape legend: ``bs`` clips, ``t`` frames of a chunk, ``Q`` queries, ``C``
 channels.
@@ -18,37 +20,50 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from .seqformer_decoder import SeqFormerDecoderLayer
+#: How the per-frame instance features are combined (paper Table 5).
+AGGREGATIONS = ('weighted', 'average', 'sum')
 
 
-class OnlineFrameAggregator:
-    """Running state of one layer's aggregation over frame chunks.
+class FrameAggregation:
+    """Running state of one layer's aggregation over frames.
 
     Args:
-        layer (SeqFormerDecoderLayer): The layer whose ``aggregation`` mode
-            and ``frame_weight_fc`` are used.
+        mode (str): ``'weighted'`` (softmax over frames of the frame
+            logits, official), ``'average'`` or ``'sum'``.
     """
 
-    def __init__(self, layer: SeqFormerDecoderLayer) -> None:
-        self.layer = layer
+    def __init__(self, mode: str = 'weighted') -> None:
+        if mode not in AGGREGATIONS:
+            raise ValueError(f'aggregation must be one of {AGGREGATIONS}, '
+                             f'got {mode!r}')
+        self.mode = mode
         self.running_max: Optional[Tensor] = None  # (bs, Q, 1)
         self.denominator: Optional[Tensor] = None  # (bs, Q, 1)
         self.numerator: Optional[Tensor] = None  # (bs, Q, C)
         self.num_frames = 0
 
-    def update(self, inst_feats: Tensor, box_query: Tensor) -> None:
+    def update(self,
+               inst_feats: Tensor,
+               logits: Optional[Tensor] = None) -> 'FrameAggregation':
         """Add a chunk of frames.
 
         Args:
             inst_feats (Tensor): (bs, t, Q, C) instance-path features.
-            box_query (Tensor): (bs, t, Q, C) the layer's new box queries.
+            logits (Tensor, optional): (bs, t, Q, 1) unnormalised frame
+                weights; needed by the weighted mode only.
+
+        Returns:
+            FrameAggregation: self.
         """
         self.num_frames += inst_feats.shape[1]
-        if self.layer.aggregation != 'weighted':
+        if self.mode != 'weighted':
             self.numerator = _add(self.numerator, inst_feats.sum(1))
-            return
-        logits = self.layer.frame_logits(box_query)  # (bs, t, Q, 1)
-        chunk_max = logits.amax(1)
+            return self
+        if logits is None:
+            raise ValueError('the weighted aggregation needs frame logits')
+        # The result does not depend on the shift, so it carries no
+        # gradient (as inside a softmax).
+        chunk_max = logits.detach().amax(1)
         if self.running_max is None:
             new_max = chunk_max
         else:
@@ -60,14 +75,15 @@ class OnlineFrameAggregator:
         exp = (logits - new_max[:, None]).exp()
         self.numerator = _add(self.numerator, (exp * inst_feats).sum(1))
         self.denominator = _add(self.denominator, exp.sum(1))
+        return self
 
     def result(self) -> Tensor:
         """The aggregated features of all frames added, (bs, Q, C)."""
         if self.numerator is None:
             raise RuntimeError('no frames were added to the aggregation')
-        if self.layer.aggregation == 'sum':
+        if self.mode == 'sum':
             return self.numerator
-        if self.layer.aggregation == 'average':
+        if self.mode == 'average':
             return self.numerator / self.num_frames
         return self.numerator / self.denominator
 

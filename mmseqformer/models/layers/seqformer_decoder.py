@@ -30,9 +30,7 @@ from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
 
 from .msda import DualProjectionMSDA
-
-#: How the per-frame instance features are combined (paper Table 5).
-AGGREGATIONS = ('weighted', 'average', 'sum')
+from .online_aggregation import AGGREGATIONS, FrameAggregation
 
 
 class SeqFormerDecoderLayer(BaseModule):
@@ -227,12 +225,8 @@ class SeqFormerDecoderLayer(BaseModule):
         Returns:
             Tensor: (bs, Q, C).
         """
-        if self.aggregation == 'sum':
-            return inst_feats.sum(1)
-        if self.aggregation == 'average':
-            return inst_feats.mean(1)
-        weights = self.frame_weights(box_query)
-        return (weights * inst_feats).sum(1)
+        return FrameAggregation(self.aggregation).update(
+            inst_feats, self.frame_logits(box_query)).result()
 
     def frame_weights(self, box_query: Tensor) -> Tensor:
         """Softmax over frames of ``frame_weight_fc(box_query)``.
@@ -245,8 +239,11 @@ class SeqFormerDecoderLayer(BaseModule):
         """
         return self.frame_logits(box_query).softmax(1)
 
-    def frame_logits(self, box_query: Tensor) -> Tensor:
-        """Unnormalised frame weights, (bs, T, Q, 1), from (bs, T, Q, C)."""
+    def frame_logits(self, box_query: Tensor) -> Optional[Tensor]:
+        """Unnormalised frame weights, (bs, T, Q, 1), from (bs, T, Q, C);
+        None unless the aggregation is weighted."""
+        if self.frame_weight_fc is None:
+            return None
         return self.frame_weight_fc(box_query)
 
 
@@ -334,8 +331,8 @@ class SeqFormerDecoder(BaseModule):
         """The box path of every layer, for any subset of the frames.
 
         With query decomposition the box path never reads the instance
-        query, so streaming inference runs it chunk by chunk and the
-        instance path once at the end (:meth:`instance_path`).
+        query, so inference runs it on the frames as they come and the
+        instance path on the aggregated features (:meth:`instance_path`).
 
         Args:
             As in :meth:`forward`, for the frames at hand.

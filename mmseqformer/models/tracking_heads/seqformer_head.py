@@ -8,6 +8,7 @@ Shape legend: ``bs`` clips, ``T`` frames, ``Q`` queries, ``C`` embed_dims,
 ``K`` classes, ``V`` = sum of H_l * W_l of one frame, ``G`` instances.
 """
 import copy
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -22,10 +23,28 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from ..layers import DynamicMaskHead, MaskBranch, SeqFormerDecoder
-from ..utils import video_gt_instances
+from ..utils import EncodedFrames, video_gt_instances
 
 #: Official bias of the class heads: -log((1 - 0.01) / 0.01).
 CLS_BIAS_INIT = -4.59511985013459
+
+
+@dataclass
+class FramePaths:
+    """The box path of every layer on some frames: all the instance path
+    and the mask head need of them (inference).
+
+    Attributes:
+        inst_feats (list[Tensor]): per layer, (bs, t, Q, C) instance-path
+            features.
+        frame_logits (list[Tensor | None]): per layer, (bs, t, Q, 1)
+            unnormalised frame weights (None unless weighted).
+        references (Tensor): (bs, t, Q, 4) the last layer's input boxes,
+            which anchor the mask head.
+    """
+    inst_feats: List[Tensor]
+    frame_logits: List[Optional[Tensor]]
+    references: Tensor
 
 
 @MODELS.register_module()
@@ -99,24 +118,15 @@ class SeqFormerHead(BaseModule):
         self.mask_head.init_weights()
 
     def forward(
-        self,
-        memory: Tensor,
-        memory_mask: Tensor,
-        spatial_shapes: Tensor,
-        level_start_index: Tensor,
-        valid_ratios: Tensor,
-        num_frames: int,
-        embedding_frames: Optional[Tensor] = None
+            self,
+            encoded: EncodedFrames,
+            embedding_frames: Optional[Tensor] = None
     ) -> Tuple[List, List, Tensor, List]:
-        """Decode the queries of ``bs`` clips of ``num_frames`` frames.
+        """Decode the queries of every clip (training, the ``tensor`` mode,
+        and inference without query decomposition).
 
         Args:
-            memory (Tensor): (bs * T, V, C) encoder output.
-            memory_mask (Tensor | None): (bs * T, V), True where padded.
-            spatial_shapes (Tensor): (L, 2) level sizes (h, w).
-            level_start_index (Tensor): (L, ) level starts in ``V``.
-            valid_ratios (Tensor): (bs * T, L, 2).
-            num_frames (int): T.
+            encoded (EncodedFrames): :meth:`SeqFormer.encode` outputs.
             embedding_frames (Tensor, optional): Frames that build the
                 instance queries; all when None.
 
@@ -127,11 +137,11 @@ class SeqFormerHead(BaseModule):
             ((bs, T, Q, 2) then (bs, T, Q, 4)).
         """
         query, query_pos, reference = self.initial_queries(
-            memory.shape[0] // num_frames, num_frames)
+            encoded.num_clips, encoded.num_frames)
         inst_queries, _, boxes, references = self.decoder(
-            query, query_pos, memory, memory_mask, reference, spatial_shapes,
-            level_start_index, valid_ratios, self.reg_branches,
-            embedding_frames)
+            query, query_pos, encoded.memory, encoded.memory_mask, reference,
+            encoded.spatial_shapes, encoded.level_start_index,
+            encoded.valid_ratios, self.reg_branches, embedding_frames)
         return self.classify(inst_queries), boxes, inst_queries, references
 
     def initial_queries(self, bs: int,
@@ -145,26 +155,29 @@ class SeqFormerHead(BaseModule):
         return query, query_pos, reference[:, None].expand(
             -1, num_frames, -1, -1)
 
-    def box_path(self, encoded: Dict, num_frames: int) -> Tuple:
-        """Every layer's box path on some frames (streaming inference).
+    def box_path(self, encoded: EncodedFrames) -> FramePaths:
+        """Every layer's box path on some frames (inference).
 
         Args:
-            encoded (dict): :meth:`SeqFormer.encode` outputs of ``bs``
-                clips of ``num_frames`` frames.
-            num_frames (int): T.
+            encoded (EncodedFrames): :meth:`SeqFormer.encode` outputs of
+                the frames at hand.
 
         Returns:
-            tuple: per layer, box queries (bs, T, Q, C), instance-path
-            features (bs, T, Q, C) and the reference input to the layer.
+            FramePaths: what the instance path and the masks need.
         """
         query, query_pos, reference = self.initial_queries(
-            encoded['memory'].shape[0] // num_frames, num_frames)
-        return self.decoder.box_path(query, query_pos, encoded['memory'],
-                                     encoded['memory_mask'], reference,
-                                     encoded['spatial_shapes'],
-                                     encoded['level_start_index'],
-                                     encoded['valid_ratios'],
-                                     self.reg_branches)
+            encoded.num_clips, encoded.num_frames)
+        box_queries, inst_feats, references = self.decoder.box_path(
+            query, query_pos, encoded.memory, encoded.memory_mask, reference,
+            encoded.spatial_shapes, encoded.level_start_index,
+            encoded.valid_ratios, self.reg_branches)
+        return FramePaths(
+            inst_feats=inst_feats,
+            frame_logits=[
+                layer.frame_logits(box_query) for layer, box_query in zip(
+                    self.decoder.layers, box_queries)
+            ],
+            references=references[-1])
 
     def instance_path(self, aggregated: List[Tensor]) -> Tuple:
         """Every layer's instance path from its aggregated frame features.
@@ -187,19 +200,10 @@ class SeqFormerHead(BaseModule):
             for cls_branch, inst_query in zip(self.cls_branches, inst_queries)
         ]
 
-    def decode(self,
-               encoded: Dict,
-               num_frames: int,
-               embedding_frames: Optional[Tensor] = None) -> Tuple:
-        """:meth:`forward` on the outputs of :meth:`SeqFormer.encode`."""
-        return self(encoded['memory'], encoded['memory_mask'],
-                    encoded['spatial_shapes'], encoded['level_start_index'],
-                    encoded['valid_ratios'], num_frames, embedding_frames)
-
-    def mask_features(self, encoded: Dict) -> Tensor:
+    def mask_features(self, encoded: EncodedFrames) -> Tensor:
         """Stride-8 mask features of every frame, (bs * T, D, h, w), from
-        the stride 8/16/32 maps in ``encoded['mask_inputs']``."""
-        return self.mask_branch(encoded['mask_inputs'])
+        the stride 8/16/32 maps in ``encoded.mask_inputs``."""
+        return self.mask_branch(encoded.mask_inputs)
 
     def instance_masks(self, mask_feats: Tensor, inst_query: Tensor,
                        reference: Tensor, image_size: Tuple[int,
@@ -223,12 +227,12 @@ class SeqFormerHead(BaseModule):
         return self.mask_head(mask_feats, inst_query, centres.transpose(0, 1),
                               image_size)
 
-    def loss(self, encoded: Dict[str, Tensor],
+    def loss(self, encoded: EncodedFrames,
              data_samples: TrackSampleList) -> Dict[str, Tensor]:
         """Losses of every decoder layer (the last without prefix).
 
         Args:
-            encoded (dict): Encoder outputs of :meth:`SeqFormer.encode`.
+            encoded (EncodedFrames): :meth:`SeqFormer.encode` outputs.
             data_samples (list[TrackDataSample]): The clips with ground
                 truth.
 
@@ -237,12 +241,10 @@ class SeqFormerHead(BaseModule):
             ``loss_mask``, ``loss_dice`` and ``d{i}.``-prefixed copies for
             the auxiliary layers.
         """
-        num_frames = len(data_samples[0])
-        cls_scores, boxes, inst_queries, references = self.decode(
-            encoded, num_frames)
+        cls_scores, boxes, inst_queries, references = self(encoded)
         mask_feats = self.mask_features(encoded)
-        mask_feats = mask_feats.view(
-            len(data_samples), num_frames, *mask_feats.shape[1:])
+        mask_feats = mask_feats.view(encoded.num_clips, encoded.num_frames,
+                                     *mask_feats.shape[1:])
         mask_size = mask_feats.shape[-2:]
         gts = [
             video_gt_instances(
@@ -306,42 +308,6 @@ class SeqFormerHead(BaseModule):
             self.criterion.mask_losses(
                 torch.cat(mask_logits), torch.cat(gt_masks), num_boxes))
         return losses
-
-    def predict(self,
-                encoded: Dict[str, Tensor],
-                data_sample,
-                rescale: bool = True) -> List[InstanceData]:
-        """Top (query, class) pairs of the last layer, masks per frame.
-
-        Only the last layer is decoded into masks, and only for the kept
-        queries (the official code renders all layers and all queries and
-        keeps the same result).
-
-        Args:
-            encoded (dict): Encoder outputs of one whole video.
-            data_sample (TrackDataSample): The video's frames.
-            rescale (bool): Masks at the original frame size.
-
-        Returns:
-            list[InstanceData]: Per frame, ``masks`` (k, H, W) bool,
-            ``bboxes`` (k, 4), ``labels`` (k, ), ``scores`` (k, ),
-            ``instances_id`` (k, ).
-        """
-        num_frames = len(data_sample)
-        cls_scores, _, inst_queries, references = self.decode(
-            encoded, num_frames,
-            self.embedding_frames(num_frames, encoded['memory'].device))
-        scores, queries, labels = self.select(cls_scores[-1][0])
-        unique_queries, inverse = queries.unique(return_inverse=True)
-        mask_feats = self.mask_features(encoded)
-        img_h, img_w = data_sample[0].img_shape
-        logits = self.instance_masks(mask_feats,
-                                     inst_queries[-1][0, unique_queries],
-                                     references[-1][0][:, unique_queries],
-                                     (img_w, img_h))[inverse]
-        masks = self.logits_to_masks(logits, data_sample, rescale)
-        keep = masks.flatten(1).any(1) & (scores >= self.test_cfg['score_thr'])
-        return self.per_frame_results(masks[keep], scores[keep], labels[keep])
 
     def embedding_frames(self, num_frames: int,
                          device: torch.device) -> Optional[Tensor]:

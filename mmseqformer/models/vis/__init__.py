@@ -1,4 +1,8 @@
+from .offline_inference import OfflineVideoInference, VideoSelection
 from .seqformer import SeqFormer
-from .streaming_seqformer import StreamingSeqFormer, VideoSelection
+from .video_engine import FrameRecord, SeqFormerEngine
 
-__all__ = ["SeqFormer", "StreamingSeqFormer", "VideoSelection"]
+__all__ = [
+    'SeqFormer', 'OfflineVideoInference', 'VideoSelection', 'FrameRecord',
+    'SeqFormerEngine'
+]

@@ -20,6 +20,8 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor, nn
 
 from ..layers import FrameFoldedEncoder
+from ..utils import EncodedFrames
+from .offline_inference import OfflineVideoInference
 
 
 @MODELS.register_module()
@@ -92,7 +94,7 @@ class SeqFormer(BaseMOTModel):
         self.track_head.init_weights()
 
     def encode(self, inputs: Tensor,
-               data_samples: TrackSampleList) -> Dict[str, Tensor]:
+               data_samples: TrackSampleList) -> EncodedFrames:
         """Encode every frame on its own.
 
         Args:
@@ -100,10 +102,8 @@ class SeqFormer(BaseMOTModel):
             data_samples (list[TrackDataSample]): N clips of T frames.
 
         Returns:
-            dict: ``memory`` (N * T, V, C), ``memory_mask`` (N * T, V) or
-            None, ``spatial_shapes`` (L, 2), ``level_start_index`` (L, ),
-            ``valid_ratios`` (N * T, L, 2), and ``mask_inputs``: the
-            stride 8/16/32 maps (N * T, C, H_l, W_l) for the mask branch,
+            EncodedFrames: the memory of every frame, and as
+            ``mask_inputs`` the stride 8/16/32 maps for the mask branch,
             encoded where the transformer saw the level.
         """
         assert inputs.dim() == 5, 'The inputs must be 5D (N, T, C, H, W).'
@@ -126,13 +126,15 @@ class SeqFormer(BaseMOTModel):
         memory_maps = dict(
             zip(self.transformer_levels,
                 unflatten_levels(memory, encoder_inputs['spatial_shapes'])))
-        return dict(
+        return EncodedFrames(
             memory=memory,
             memory_mask=encoder_inputs['feat_mask'],
             spatial_shapes=encoder_inputs['spatial_shapes'],
             level_start_index=encoder_inputs['level_start_index'],
             valid_ratios=encoder_inputs['valid_ratios'],
-            mask_inputs=[memory_maps.get(i, mlvl_feats[i]) for i in range(3)])
+            mask_inputs=[memory_maps.get(i, mlvl_feats[i]) for i in range(3)],
+            num_clips=inputs.shape[0],
+            num_frames=inputs.shape[1])
 
     @staticmethod
     def get_valid_ratio(mask: Tensor) -> Tensor:
@@ -151,7 +153,8 @@ class SeqFormer(BaseMOTModel):
                 data_samples: TrackSampleList,
                 rescale: bool = True,
                 **kwargs) -> TrackSampleList:
-        """Segment and track the instances of one whole video.
+        """Segment and track the instances of one whole video: the
+        inference engine fed the video as one chunk.
 
         Args:
             inputs (Tensor): (1, T, C_in, H, W).
@@ -163,10 +166,11 @@ class SeqFormer(BaseMOTModel):
             ``pred_track_instances``.
         """
         assert inputs.shape[0] == 1, 'SeqFormer predicts one video at a time'
-        results = self.track_head.predict(
-            self.encode(inputs, data_samples), data_samples[0], rescale)
         sample = data_samples[0]
-        for frame, instances in enumerate(results):
+        video = OfflineVideoInference(self, num_frames=len(sample))
+        video.add_chunk(inputs, sample)
+        video.finish()
+        for frame, instances in video.frame_results(rescale):
             sample[frame].pred_track_instances = instances
         return [sample]
 
@@ -180,12 +184,10 @@ class SeqFormer(BaseMOTModel):
             ``mask_logits`` (N, Q, T, H/4, W/4) of the last layer.
         """
         encoded = self.encode(inputs, data_samples)
-        num_frames = inputs.shape[1]
         head = self.track_head
-        cls_scores, boxes, inst_queries, references = head.decode(
-            encoded, num_frames)
+        cls_scores, boxes, inst_queries, references = head(encoded)
         mask_feats = head.mask_features(encoded)
-        mask_feats = mask_feats.view(inputs.shape[0], num_frames,
+        mask_feats = mask_feats.view(encoded.num_clips, encoded.num_frames,
                                      *mask_feats.shape[1:])
         mask_logits = []
         for b, sample in enumerate(data_samples):

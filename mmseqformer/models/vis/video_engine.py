@@ -1,0 +1,211 @@
+"""SeqFormer's one inference engine: frames in, instance queries and masks out.
+
+With query decomposition the decoder's box path never reads the instance
+query, and the instance path reads the frames only through each layer's
+softmax-over-frames weighted sum (``docs/official_behaviour.md`` §1.5). So
+inference splits into three steps that any set of frames can go through:
+
+1. :meth:`SeqFormerEngine.run_frames`: backbone, neck, encoder, the box path
+   of every layer and the mask features of some frames, each frame on its
+   own, kept as a :class:`FrameRecord`;
+2. :meth:`SeqFormerEngine.instance_queries`: the instance path of every
+   layer on the frames' aggregated features (:class:`FrameAggregation`,
+   which adds frames chunk by chunk) and the class logits;
+3. :meth:`SeqFormerEngine.masks`: the dynamic mask head for chosen queries
+   on chosen frames.
+
+The modes differ only in which frames they aggregate and when they render:
+whole video (:class:`OfflineVideoInference`, the official result), growing
+prefix, sliding window or clips (``causal_inference.py``).
+
+Shape legend: ``t`` frames, ``L`` decoder layers, ``Q`` queries, ``C``
+embed_dims, ``K`` classes, ``D`` mask feature channels, ``h, w`` the
+stride-8 size, ``n`` chosen queries.
+"""
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+from mmdet.structures import TrackDataSample
+from torch import Tensor
+
+from ..layers import FrameAggregation
+
+
+@dataclass
+class FrameRecord:
+    """What the instance path and the masks need of ``t`` frames.
+
+    Attributes:
+        first_frame (int): Index of the first frame in the video.
+        inst_feats (Tensor): (L, t, Q, C) instance-path features.
+        frame_logits (Tensor, optional): (L, t, Q, 1) unnormalised frame
+            weights (None unless the aggregation is weighted).
+        references (Tensor): (t, Q, 4) the last layer's input boxes.
+        mask_feats (Tensor, optional): (t, D, h, w) mask features (None
+            once dropped).
+    """
+    first_frame: int
+    inst_feats: Optional[Tensor]
+    frame_logits: Optional[Tensor]
+    references: Tensor
+    mask_feats: Optional[Tensor]
+
+    def __len__(self) -> int:
+        return len(self.references)
+
+    def frames(self, start: int, stop: int) -> 'FrameRecord':
+        """Frames ``start:stop`` of the record (indices within it)."""
+        return FrameRecord(
+            first_frame=self.first_frame + start,
+            inst_feats=_slice(self.inst_feats, start, stop),
+            frame_logits=_slice(self.frame_logits, start, stop),
+            references=self.references[start:stop],
+            mask_feats=None if self.mask_feats is None else
+            self.mask_feats[start:stop])
+
+    @staticmethod
+    def cat(records: Sequence['FrameRecord']) -> 'FrameRecord':
+        """Consecutive records as one."""
+        return FrameRecord(
+            first_frame=records[0].first_frame,
+            inst_feats=_cat([r.inst_feats for r in records], 1),
+            frame_logits=_cat([r.frame_logits for r in records], 1),
+            references=torch.cat([r.references for r in records]),
+            mask_feats=_cat([r.mask_feats for r in records], 0))
+
+
+def _slice(value: Optional[Tensor], start: int,
+           stop: int) -> Optional[Tensor]:
+    return None if value is None else value[:, start:stop]
+
+
+def _cat(values: List[Optional[Tensor]], dim: int) -> Optional[Tensor]:
+    return None if values[0] is None else torch.cat(values, dim)
+
+
+class SeqFormerEngine:
+    """The steps of SeqFormer inference, for frames given in any grouping.
+
+    Args:
+        model (SeqFormer): The model, in eval mode.
+    """
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.head = model.track_head
+        self.layers = self.head.decoder.layers
+        self.decomposed = all(layer.query_decompose for layer in self.layers)
+        self.frame_meta: Optional[TrackDataSample] = None
+        self.num_frames = 0
+
+    def check_decomposed(self) -> None:
+        if not self.decomposed:
+            raise ValueError('this inference needs query decomposition (the '
+                             'box path must not read the instance query); '
+                             'run the whole video in one chunk')
+
+    def check_frame_size(self, data_sample: TrackDataSample) -> None:
+        """All frames of a video must have one size."""
+        frame = data_sample[0]
+        if self.frame_meta is None:
+            self.frame_meta = data_sample
+            return
+        first = self.frame_meta[0]
+        for key in ('img_shape', 'batch_input_shape', 'ori_shape'):
+            if tuple(frame.metainfo[key]) != tuple(first.metainfo[key]):
+                raise ValueError(
+                    f'frame {self.num_frames}: {key} {frame.metainfo[key]} '
+                    f'differs from the first frame ({first.metainfo[key]}); '
+                    'all frames of a video must have one size')
+
+    @torch.no_grad()
+    def run_frames(self, inputs: Tensor,
+                   data_sample: TrackDataSample) -> FrameRecord:
+        """Encode the next frames and run every layer's box path on them.
+
+        Args:
+            inputs (Tensor): (1, t, 3, H, W) preprocessed frames, the size
+                of every other frame of the video (not padded at test).
+            data_sample (TrackDataSample): The t frames.
+
+        Returns:
+            FrameRecord: The frames' record.
+        """
+        self.check_decomposed()
+        self.check_frame_size(data_sample)
+        encoded = self.model.encode(inputs, [data_sample])
+        paths = self.head.box_path(encoded)
+        logits = paths.frame_logits
+        record = FrameRecord(
+            first_frame=self.num_frames,
+            inst_feats=torch.stack([feats[0] for feats in paths.inst_feats]),
+            frame_logits=None if logits[0] is None else torch.stack(
+                [layer_logits[0] for layer_logits in logits]),
+            references=paths.references[0],
+            mask_feats=self.head.mask_features(encoded))
+        self.num_frames += len(record)
+        return record
+
+    def new_aggregations(self) -> List[FrameAggregation]:
+        """One empty aggregation per decoder layer."""
+        return [FrameAggregation(layer.aggregation) for layer in self.layers]
+
+    @staticmethod
+    def aggregate(aggregations: List[FrameAggregation],
+                  record: FrameRecord) -> List[FrameAggregation]:
+        """Add the record's frames to every layer's aggregation."""
+        for layer, aggregation in enumerate(aggregations):
+            aggregation.update(
+                record.inst_feats[layer][None],
+                None if record.frame_logits is None else
+                record.frame_logits[layer][None])
+        return aggregations
+
+    @torch.no_grad()
+    def instance_queries(
+            self,
+            aggregations: List[FrameAggregation]) -> Tuple[Tensor, Tensor]:
+        """The instance path of every layer on the aggregated frames.
+
+        Returns:
+            tuple[Tensor, Tensor]: the last layer's class logits (Q, K) and
+            instance queries (Q, C).
+        """
+        cls_scores, inst_queries = self.head.instance_path(
+            [aggregation.result() for aggregation in aggregations])
+        return cls_scores[-1][0], inst_queries[-1][0]
+
+    @torch.no_grad()
+    def mask_logits(self, record: FrameRecord, inst_queries: Tensor,
+                    queries: Tensor) -> Tensor:
+        """Stride-4 mask logits of some queries on the record's frames.
+
+        Args:
+            record (FrameRecord): Frames with their mask features.
+            inst_queries (Tensor): (Q, C) instance queries.
+            queries (Tensor): (n, ) query indices, repeats allowed (each
+                query is rendered once).
+
+        Returns:
+            Tensor: (n, t, H/4, W/4) logits over the network input.
+        """
+        unique_queries, inverse = queries.unique(return_inverse=True)
+        img_h, img_w = self.frame_meta[0].img_shape
+        logits = self.head.instance_masks(record.mask_feats,
+                                          inst_queries[unique_queries],
+                                          record.references[:,
+                                                            unique_queries],
+                                          (img_w, img_h))
+        return logits[inverse]
+
+    def masks(self,
+              record: FrameRecord,
+              inst_queries: Tensor,
+              queries: Tensor,
+              rescale: bool = True) -> Tensor:
+        """(n, t, H, W) bool masks of some queries on the record's frames,
+        at the original frame size (``rescale``) or the input size."""
+        return self.head.logits_to_masks(
+            self.mask_logits(record, inst_queries, queries), self.frame_meta,
+            rescale)
