@@ -8,31 +8,31 @@
 ``chunk_size=None`` runs the whole video in one pass (the official
 approach, memory growing with the video); a chunk size streams it through
 :class:`OfflineVideoInference` with the same result and bounded memory.
+:func:`stream_vis` yields frames as they are decided, in the ``online``,
+``window`` or ``clips`` modes while the video plays:
+
+    >>> for frame in stream_vis(model, 0, mode='online'):  # camera 0
+    ...     frame.frame_index, frame.instances.instances_id
 """
 import copy
-import itertools
-from typing import Iterator, List, Optional, Tuple, Union
+from typing import Iterator, Optional, Union
 
-import numpy as np
 import torch
-from mmcv.transforms import Compose
 from mmdet.registry import MODELS
-from mmdet.structures import TrackDataSample
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
-from mmengine.utils import ProgressBar
-from torch import Tensor, nn
+from torch import nn
 
 from ..models.vis import OfflineVideoInference
 from ..utils.checkpoint_fit import check_fits, read_checkpoint
+from .preprocessing import (FrameProgress, build_vis_test_pipeline,
+                            preprocess_frames)
+from .streaming import (FramePrediction, causal_frame_predictions,
+                        check_mode)
+from .track_collector import TrackCollector
 from .video_prediction import PredictionCollector, VideoPrediction
-from .video_source import VideoSource, open_video_source
-
-#: Test-pipeline steps that read files; arrays replace them.
-FILE_STEPS = ('LoadImageFromFile', 'LoadVideoFrameFromFile',
-              'LoadTrackAnnotations', 'LoadAnnotations')
-
+from .video_source import iter_frame_chunks, open_video_source
 
 def init_vis_model(config: Union[str, Config],
                    checkpoint: Optional[str] = None,
@@ -87,130 +87,121 @@ def init_vis_model(config: Union[str, Config],
     return model.to(device).eval()
 
 
-def build_vis_test_pipeline(cfg: Config) -> Compose:
-    """The config's test pipeline, reading frames from arrays.
-
-    The file-loading steps of its ``TransformBroadcaster`` are replaced by
-    ``LoadImageFromNDArray``; resizing and packing stay as configured.
-    """
-    pipeline = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
-    broadcaster = pipeline[0]
-    if broadcaster['type'] != 'TransformBroadcaster':
-        raise ValueError('the test pipeline must start with a '
-                         'TransformBroadcaster (as mmdet VIS configs do)')
-    broadcaster['transforms'] = [dict(type='LoadImageFromNDArray')] + [
-        step
-        for step in broadcaster['transforms'] if step['type'] not in FILE_STEPS
-    ]
-    return Compose(pipeline)
-
-
-def preprocess_frames(model: nn.Module, pipeline: Compose,
-                      frames: List[np.ndarray], first_frame: int,
-                      video_length: int) -> Tuple[Tensor, TrackDataSample]:
-    """Frames -> (1, t, 3, H, W) normalised input and the
-    ``TrackDataSample`` of those t frames (not padded with SeqFormer
-    configs: ``SeqFormerDataPreprocessor`` pads training batches only)."""
-    frame_ids = list(range(first_frame, first_frame + len(frames)))
-    packed = pipeline(
-        dict(
-            img=list(frames),
-            frame_id=frame_ids,
-            img_id=frame_ids,
-            ori_video_length=[video_length] * len(frames)))
-    batch = model.data_preprocessor(
-        dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]),
-        False)
-    return batch['inputs'], batch['data_samples'][0]
-
-
-def iter_frame_chunks(source: VideoSource,
-                      chunk_size: Optional[int]) -> Iterator[List[np.ndarray]]:
-    """Lists of ``chunk_size`` frames (all frames when None), decoded lazily;
-    frames must all have the first frame's size."""
-    frames = iter(source)
-    size = None
-    index = 0
-    while True:
-        chunk = list(itertools.islice(frames, chunk_size))
-        if not chunk:
-            return
-        for frame in chunk:
-            size = size or frame.shape
-            if frame.shape != size:
-                raise ValueError(f'{source.name}: frame {index} is '
-                                 f'{frame.shape}, frame 0 is {size}; all '
-                                 'frames of a video must have one size')
-            index += 1
-        yield chunk
-
-
 @torch.no_grad()
 def inference_vis(model: nn.Module,
                   video,
                   chunk_size: Optional[int] = 4,
-                  progress: bool = False) -> VideoPrediction:
+                  progress: bool = False,
+                  mode: str = 'offline',
+                  **mode_options) -> VideoPrediction:
     """Segment and track the instances of one video.
 
     Args:
         model (nn.Module): From :func:`init_vis_model`.
         video: A video file, a folder of frames, a (T, H, W, 3) array, a
-            list of (H, W, 3) arrays (BGR) or a :class:`VideoSource`.
-        chunk_size (int, optional): Frames per streaming chunk; None runs
-            the whole video in one pass. Small chunks are fastest on a CPU
-            (2-4 frames: activations stay in cache); on a GPU, larger
-            chunks use it better. Memory grows with the chunk, not the
-            video.
+            list of (H, W, 3) arrays (BGR), any iterable of frames, a
+            camera index, a stream URL or a :class:`VideoSource`.
+        chunk_size (int, optional): ``offline`` mode: frames per streaming
+            chunk; None runs the whole video in one pass. Small chunks are
+            fastest on a CPU (2-4 frames: activations stay in cache); on a
+            GPU, larger chunks use it better. Memory grows with the chunk,
+            not the video.
         progress (bool): Show a progress bar over the frames.
+        mode (str): ``offline`` (the whole video, official), ``online``,
+            ``window`` or ``clips`` (see :func:`stream_vis`).
+        **mode_options: Options of the mode (see :func:`stream_vis`).
 
     Returns:
-        VideoPrediction: per-frame instances with ids stable over the video.
+        VideoPrediction: per-frame instances with ids stable over the video;
+        in the other modes one entry per track (see
+        :class:`TrackCollector`).
     """
+    check_mode(mode)
     source = open_video_source(video)
-    pipeline = build_vis_test_pipeline(model.cfg)
+    if mode != 'offline':
+        collector = TrackCollector()
+        for frame in causal_frame_predictions(model, source, mode, progress,
+                                              **mode_options):
+            collector.add(frame.instances)
+        return collector.finish(
+            model.dataset_meta.get('classes'), source.announced_frames)
+    if mode_options:
+        raise TypeError('the offline mode takes no options, got '
+                        f'{sorted(mode_options)}')
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
-    classes = model.dataset_meta.get('classes')
-    score_thr = model.track_head.test_cfg['score_thr']
-    chunks = iter_frame_chunks(source, chunk_size)
-    bar = ProgressBar(len(source)) if progress else None
-    if chunk_size is None:
-        frames = next(chunks, None)
-        if frames is None:
-            raise ValueError(f'{source.name}: the video has no frames')
-        inputs, data_sample = preprocess_frames(model, pipeline, frames, 0,
-                                                len(frames))
-        sample = model.predict(inputs, [data_sample])[0]
-        _advance(bar, len(frames))
-        instances = [frame.pred_track_instances for frame in sample]
-        # predict() has already dropped empty and low-scoring pairs.
-        collector = PredictionCollector(instances[0].scores,
-                                        instances[0].labels, score_thr)
-        collector.add(torch.stack([inst.masks for inst in instances], 1))
-        return collector.finish(classes, source.announced_frames)
-    # The video's length matters only when some frames build the queries.
-    stream = OfflineVideoInference(
-        model,
-        len(source)
-        if model.track_head.test_cfg['embedding_frames'] is not None else None)
+    pipeline = build_vis_test_pipeline(model.cfg)
+    length = source.known_length()
+    bar = FrameProgress(progress, length)
+    # Only test_cfg.embedding_frames needs the video's length; a live
+    # source's is known once it has been read whole.
+    needs_length = model.track_head.test_cfg['embedding_frames'] is not None
+    if needs_length and length is None:
+        chunk_size = None
+    video_inference = OfflineVideoInference(
+        model, length if needs_length else None)
     first_frame = 0
-    for frames in chunks:
+    for frames in iter_frame_chunks(source, chunk_size):
         inputs, data_sample = preprocess_frames(model, pipeline, frames,
-                                                first_frame, len(source))
-        stream.add_chunk(inputs, data_sample)
+                                                first_frame, length)
+        if needs_length and length is None:
+            video_inference.expected_frames = len(frames)
+        video_inference.add_chunk(inputs, data_sample)
         first_frame += len(frames)
-        _advance(bar, len(frames))
+        bar.advance(len(frames))
     if first_frame == 0:
         raise ValueError(f'{source.name}: the video has no frames')
-    selection = stream.finish()
+    selection = video_inference.finish()
     collector = PredictionCollector(selection.scores, selection.labels,
-                                    score_thr)
-    for _, masks in stream.masks():
+                                    selection.score_thr)
+    for _, masks in video_inference.masks():
         collector.add(masks)
-    return collector.finish(classes, source.announced_frames)
+    return collector.finish(
+        model.dataset_meta.get('classes'), source.announced_frames)
 
 
-def _advance(bar: Optional[ProgressBar], steps: int) -> None:
-    if bar is not None:
-        for _ in range(steps):
-            bar.update()
+def stream_vis(model: nn.Module,
+               video,
+               mode: str = 'online',
+               chunk_size: Optional[int] = 4,
+               progress: bool = False,
+               **mode_options) -> Iterator[FramePrediction]:
+    """Segment and track the instances of a video frame by frame.
+
+    Args:
+        model (nn.Module): From :func:`init_vis_model`.
+        video: Anything :func:`inference_vis` takes: a file, a folder,
+            arrays, any iterable of frames, a camera index or a stream URL.
+        mode (str): When frames are decided, and from what:
+
+            - ``online``: frame t from frames 0..t, yielded before frame
+              t + 1 is read (latency 0); ids are queries. Options
+              ``max_per_frame`` (10), ``score_thr`` (0.05).
+            - ``window``: frame t from frames t - W + 1..t (latency 0);
+              ids linked by instance-query similarity. Options ``window``
+              (W, 8), ``similarity_thr`` (0.5), ``max_lost`` (30) and the
+              above.
+            - ``clips``: clips of ``clip_length`` (5) frames overlapping by
+              ``overlap`` (1), each yielded when decided (latency
+              clip_length - 1); linked by similarity and mask IoU. Options
+              as ``window`` otherwise.
+            - ``offline``: the whole video (official), yielded after the
+              end; ``chunk_size`` as in :func:`inference_vis`.
+
+            Memory does not grow with the video in the first three.
+        chunk_size (int, optional): ``offline`` only.
+        progress (bool): Show a progress bar over the frames.
+
+    Yields:
+        FramePrediction: every frame in order.
+    """
+    check_mode(mode)
+    if mode != 'offline':
+        yield from causal_frame_predictions(model, open_video_source(video),
+                                            mode, progress, **mode_options)
+        return
+    prediction = inference_vis(model, video, chunk_size, progress, mode,
+                               **mode_options)
+    for frame_index in range(len(prediction)):
+        yield FramePrediction(frame_index,
+                              prediction.frame_instances(frame_index))

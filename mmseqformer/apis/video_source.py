@@ -1,14 +1,18 @@
-"""Lazy frame sources: a video file, a folder of frames or arrays.
+"""Lazy frame sources: a video file, a folder of frames, arrays, any
+iterable of frames, a camera or a stream.
 
 Frames are decoded one at a time as they are iterated, so a long video never
-sits in memory; a source can be iterated again (the demo reads the video
-twice: once to predict, once to draw).
+sits in memory. Files, folders and arrays can be iterated again (the demo
+reads a video twice: once to predict, once to draw); an iterable, a camera
+and a stream are read once, and their length is unknown (``len()`` raises,
+:meth:`VideoSource.known_length` is None).
 """
+import itertools
 import os
 import os.path as osp
 import re
 import warnings
-from typing import Iterator, List, Optional, Sequence, Union
+from typing import Iterable, Iterator, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -20,6 +24,17 @@ from ..datasets.transforms.frame_loading import (FrameFileError,
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
                   '.mpeg', '.wmv')
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+
+
+def check_frame(frame, name: str, index: int) -> np.ndarray:
+    """``frame`` if it is an (H, W, 3) array, else a ValueError naming the
+    source and the frame."""
+    if not (isinstance(frame, np.ndarray) and frame.ndim == 3
+            and frame.shape[2] == 3):
+        raise ValueError(
+            f'{name}: frame {index} must be an (H, W, 3) array, got '
+            f'{getattr(frame, "shape", type(frame).__name__)}')
+    return frame
 
 
 class VideoSource:
@@ -35,11 +50,18 @@ class VideoSource:
     fps: float = 25.0
     announced_frames: Optional[int] = None
 
+    #: Whether the frames can be iterated more than once.
+    replayable: bool = True
+
     def __iter__(self) -> Iterator[np.ndarray]:
         raise NotImplementedError
 
     def __len__(self) -> int:
         raise NotImplementedError
+
+    def known_length(self) -> Optional[int]:
+        """The number of frames, or None for a live source."""
+        return len(self)
 
 
 class TruncatedVideoWarning(UserWarning):
@@ -159,11 +181,7 @@ class ArraySource(VideoSource):
         self.name = name
         self.fps = fps
         for index, frame in enumerate(frames):
-            if not (isinstance(frame, np.ndarray) and frame.ndim == 3
-                    and frame.shape[2] == 3):
-                raise ValueError(
-                    f'{name}: frame {index} must be an (H, W, 3) array, got '
-                    f'{getattr(frame, "shape", type(frame).__name__)}')
+            check_frame(frame, name, index)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter(self.frames)
@@ -172,13 +190,79 @@ class ArraySource(VideoSource):
         return len(self.frames)
 
 
+class LiveSource(VideoSource):
+    """Frames read once, of unknown number: a live source."""
+    replayable = False
+
+    def __len__(self) -> int:
+        raise TypeError(f'{self.name}: a live source has no known length')
+
+    def known_length(self) -> Optional[int]:
+        return None
+
+
+class IterableSource(LiveSource):
+    """Any iterable of (H, W, 3) BGR arrays (a generator, a queue reader),
+    read once, each frame only when the model asks for it."""
+
+    def __init__(self, frames: Iterable, name: str = 'stream',
+                 fps: float = 25.0) -> None:
+        self.frames, self.name, self.fps = frames, name, fps
+        self.used = False
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        if self.used:
+            raise RuntimeError(f'{self.name}: an iterable of frames can be '
+                               'read only once')
+        self.used = True
+        for index, frame in enumerate(self.frames):
+            yield check_frame(frame, self.name, index)
+
+
+class CaptureSource(LiveSource):
+    """A camera (its index) or a stream URL read by OpenCV's
+    ``VideoCapture``, until it ends or the reader stops."""
+
+    def __init__(self, device: Union[int, str]) -> None:
+        self.device = device
+        self.name = f'camera{device}' if isinstance(device, int) else str(
+            device)
+        capture = self._open()
+        self.fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+        capture.release()
+
+    def _open(self) -> cv2.VideoCapture:
+        capture = cv2.VideoCapture(self.device)
+        if not capture.isOpened():
+            raise ValueError(f'{self.name}: OpenCV cannot open this camera '
+                             'or stream')
+        return capture
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        capture = self._open()
+        try:
+            while True:
+                ok, frame = capture.read()
+                if not ok:
+                    return
+                yield frame
+        finally:
+            capture.release()
+
+
 def open_video_source(
-    video: Union[str, VideoSource, np.ndarray, Sequence[np.ndarray]]
+    video: Union[str, int, VideoSource, np.ndarray, Sequence[np.ndarray],
+                 Iterable[np.ndarray]]
 ) -> VideoSource:
     """A :class:`VideoSource` for a video file, a folder of frames, a
-    (T, H, W, 3) array or a list of (H, W, 3) arrays (BGR)."""
+    (T, H, W, 3) array, a list of (H, W, 3) arrays (BGR), any other
+    iterable of frames, a camera index or a stream URL (``scheme://``)."""
     if isinstance(video, VideoSource):
         return video
+    if isinstance(video, int) and not isinstance(video, bool):
+        return CaptureSource(video)
+    if isinstance(video, str) and '://' in video:
+        return CaptureSource(video)
     if isinstance(video, (str, os.PathLike)):
         path = os.fspath(video)
         if osp.isdir(path):
@@ -189,4 +273,50 @@ def open_video_source(
             raise ValueError(f'{path}: not a video file '
                              f'({", ".join(VIDEO_SUFFIXES)}) or a folder')
         return VideoFileSource(path)
-    return ArraySource(video)
+    if isinstance(video, (np.ndarray, list, tuple)):
+        return ArraySource(video)
+    if isinstance(video, Iterable):
+        return IterableSource(video)
+    raise TypeError('a video must be a file, a folder, frames, a camera '
+                    f'index or a stream URL, got {type(video).__name__}')
+
+
+class FrameReader:
+    """Reads a source's frames in chunks of any size, decoding lazily and
+    checking that every frame has the first frame's size.
+
+    Args:
+        source (VideoSource): The frames.
+    """
+
+    def __init__(self, source: VideoSource) -> None:
+        self.source = source
+        self.frames = iter(source)
+        self.size = None
+        self.count = 0  # frames read so far
+
+    def read(self, count: Optional[int]) -> List[np.ndarray]:
+        """The next ``count`` frames (all the rest when None); fewer at the
+        end, none after it."""
+        chunk = list(itertools.islice(self.frames, count))
+        for frame in chunk:
+            self.size = self.size or frame.shape
+            if frame.shape != self.size:
+                raise ValueError(
+                    f'{self.source.name}: frame {self.count} is '
+                    f'{frame.shape}, frame 0 is {self.size}; all frames of '
+                    'a video must have one size')
+            self.count += 1
+        return chunk
+
+
+def iter_frame_chunks(source: VideoSource,
+                      chunk_size: Optional[int]) -> Iterator[List[np.ndarray]]:
+    """Lists of ``chunk_size`` frames (all frames when None), decoded lazily;
+    frames must all have the first frame's size."""
+    reader = FrameReader(source)
+    while True:
+        chunk = reader.read(chunk_size)
+        if not chunk:
+            return
+        yield chunk

@@ -67,6 +67,9 @@ fi
 
 step "Installing mmdet and test requirements"
 "${PIP[@]}" install -r requirements/mminstall.txt -r requirements/tests.txt
+# Without their own dependencies: trackeval's opencv-python would replace
+# the cv2 of opencv-python-headless.
+"${PIP[@]}" install --no-deps -r requirements/optional.txt
 
 step "Installing mmseqformer (editable)"
 "${PIP[@]}" install --no-deps --no-build-isolation -e .

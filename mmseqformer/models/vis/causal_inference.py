@@ -1,0 +1,295 @@
+"""Online, sliding-window and clip-by-clip SeqFormer: answers while the
+video plays, from the same engine as whole-video inference.
+
+Each frame goes through backbone, encoder and the box path once
+(:meth:`SeqFormerEngine.run_frames`); the modes differ in the frames whose
+features build the instance queries and in when a frame is decided:
+
+- :class:`OnlineInference` (latency 0): after frame t, the instance path on
+  the running aggregation of frames 0..t (a state of L x Q x C whatever the
+  video's length); frame t's masks for the selected queries. An instance's
+  id is its query. After the last frame the instance queries are those of
+  whole-video inference.
+- :class:`WindowInference` (latency 0): exact SeqFormer over the last W
+  frames (their instance-path features and frame logits are kept, not
+  their mask features); ids linked from step to step by
+  :class:`TrackLinker` on the instance queries.
+- :class:`ClipInference` (latency k - 1): SeqFormer over clips of k frames
+  that overlap by o frames (the shared frames are not encoded again); clips
+  linked by instance-query similarity averaged with mask IoU on the shared
+  frames.
+
+Per-frame selection (all three): each query's best class and its
+probability; the ``max_per_frame`` best queries with a probability of at
+least ``score_thr`` and a non-empty mask in the frame are the frame's
+instances, with that probability as their score.
+
+Shape legend: ``Q`` queries, ``K`` classes, ``n`` selected queries, ``t``
+frames, ``H, W`` the frame size.
+"""
+from collections import deque
+from typing import List, Optional, Tuple
+
+import torch
+from mmdet.structures import TrackDataSample
+from mmdet.structures.mask import mask2bbox
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from .track_linker import TrackLinker
+from .video_engine import FrameRecord, SeqFormerEngine
+
+#: A decided frame: its index in the video and its instances.
+FrameOutput = Tuple[int, InstanceData]
+
+
+def select_instances(cls_scores: Tensor, max_count: int,
+                     score_thr: float) -> Tuple[Tensor, Tensor, Tensor]:
+    """The best queries of a step, each with its best class.
+
+    Args:
+        cls_scores (Tensor): (Q, K) class logits.
+        max_count (int): Most queries kept.
+        score_thr (float): Lowest probability kept.
+
+    Returns:
+        tuple[Tensor, Tensor, Tensor]: scores, labels, query indices, each
+        (n, ), best first.
+    """
+    scores, labels = cls_scores.sigmoid().max(1)
+    scores, queries = scores.topk(min(max_count, len(scores)))
+    keep = scores >= score_thr
+    return scores[keep], labels[queries[keep]], queries[keep]
+
+
+def frame_instances(masks: Tensor, scores: Tensor, labels: Tensor,
+                    ids: Tensor) -> InstanceData:
+    """A frame's instances from (n, H, W) bool masks; the empty ones are
+    left out."""
+    keep = masks.flatten(1).any(1)
+    return InstanceData(
+        masks=masks[keep],
+        bboxes=mask2bbox(masks[keep]),
+        labels=labels[keep],
+        scores=scores[keep],
+        instances_id=ids[keep])
+
+
+class CausalInference:
+    """Frames in, decided frames out.
+
+    Args:
+        model (SeqFormer): The model, in eval mode, with query
+            decomposition.
+        max_per_frame (int): Most instances per frame.
+        score_thr (float): Lowest class probability of an instance.
+    """
+    #: Frames a frame waits for before it is decided (at most).
+    latency = 0
+
+    def __init__(self,
+                 model,
+                 max_per_frame: int = 10,
+                 score_thr: float = 0.05) -> None:
+        self.engine = SeqFormerEngine(model)
+        self.engine.check_decomposed()
+        self.max_per_frame = max_per_frame
+        self.score_thr = score_thr
+
+    def frames_wanted(self) -> int:
+        """How many frames the next :meth:`push` should bring: a step that
+        decides frames needs no more."""
+        return 1
+
+    def push(self, inputs: Tensor,
+             data_sample: TrackDataSample) -> List[FrameOutput]:
+        """Add the next frames; return the frames decided by them.
+
+        Args:
+            inputs (Tensor): (1, t, 3, H, W) preprocessed frames.
+            data_sample (TrackDataSample): The t frames.
+        """
+        record = self.engine.run_frames(inputs, data_sample)
+        outputs = []
+        for index in range(len(record)):
+            outputs += self._add_frame(record.frames(index, index + 1))
+        return outputs
+
+    def flush(self) -> List[FrameOutput]:
+        """The frames still undecided at the end of the video."""
+        return []
+
+    def _add_frame(self, frame: FrameRecord) -> List[FrameOutput]:
+        raise NotImplementedError
+
+    def _select(self, cls_scores: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        return select_instances(cls_scores, self.max_per_frame,
+                                self.score_thr)
+
+
+class OnlineInference(CausalInference):
+    """Prefix-causal SeqFormer: frame t from frames 0..t (latency 0)."""
+
+    def __init__(self, model, **kwargs) -> None:
+        super().__init__(model, **kwargs)
+        self.aggregations = self.engine.new_aggregations()
+        self.cls_scores: Optional[Tensor] = None  # (Q, K), last frame
+        self.inst_queries: Optional[Tensor] = None  # (Q, C), last frame
+
+    @torch.no_grad()
+    def _add_frame(self, frame: FrameRecord) -> List[FrameOutput]:
+        engine = self.engine
+        engine.aggregate(self.aggregations, frame)
+        self.cls_scores, self.inst_queries = engine.instance_queries(
+            self.aggregations)
+        scores, labels, queries = self._select(self.cls_scores)
+        masks = engine.masks(frame, self.inst_queries, queries)[:, 0]
+        return [(frame.first_frame,
+                 frame_instances(masks, scores, labels, queries))]
+
+
+class WindowInference(CausalInference):
+    """SeqFormer over the last ``window`` frames, ids linked between
+    steps (latency 0).
+
+    Args:
+        model (SeqFormer): The model.
+        window (int): W, frames that build the instance queries.
+        similarity_thr (float): Lowest cosine similarity of instance
+            queries that continues a track (:class:`TrackLinker`).
+        max_lost (int): Frames a track may be unseen and still continue.
+        **kwargs: ``max_per_frame`` and ``score_thr``.
+    """
+
+    def __init__(self,
+                 model,
+                 window: int = 8,
+                 similarity_thr: float = 0.5,
+                 max_lost: int = 30,
+                 **kwargs) -> None:
+        super().__init__(model, **kwargs)
+        if window < 1:
+            raise ValueError(f'window must be >= 1, got {window}')
+        # Instance-path inputs of the last W frames (no mask features).
+        self.frames = deque(maxlen=window)
+        self.linker = TrackLinker(similarity_thr, max_lost)
+
+    @torch.no_grad()
+    def _add_frame(self, frame: FrameRecord) -> List[FrameOutput]:
+        engine = self.engine
+        self.frames.append(
+            FrameRecord(frame.first_frame, frame.inst_feats,
+                        frame.frame_logits, frame.references, None))
+        aggregations = engine.aggregate(engine.new_aggregations(),
+                                        FrameRecord.cat(list(self.frames)))
+        cls_scores, inst_queries = engine.instance_queries(aggregations)
+        scores, labels, queries = self._select(cls_scores)
+        masks = engine.masks(frame, inst_queries, queries)[:, 0]
+        # Only instances with a mask in the frame continue or start tracks.
+        shown = masks.flatten(1).any(1)
+        ids = self.linker.link(inst_queries[queries[shown]],
+                               frame.first_frame)
+        return [(frame.first_frame,
+                 frame_instances(masks[shown], scores[shown], labels[shown],
+                                 ids))]
+
+
+class ClipInference(CausalInference):
+    """SeqFormer on clips of ``clip_length`` frames overlapping by
+    ``overlap`` frames, linked into tracks (latency ``clip_length - 1``).
+
+    Every frame goes through the encoder and the box path once; the
+    frames a clip shares with the next are kept with their mask features
+    and decided by the first clip. Linking averages the cosine similarity
+    of instance queries with the mask IoU on the shared frames.
+
+    Args:
+        model (SeqFormer): The model.
+        clip_length (int): k, frames per clip.
+        overlap (int): o, frames shared by consecutive clips (< k).
+        similarity_thr (float): Lowest affinity that continues a track.
+        max_lost (int): Frames a track may be unseen and still continue.
+        **kwargs: ``max_per_frame`` and ``score_thr``.
+    """
+
+    def __init__(self,
+                 model,
+                 clip_length: int = 5,
+                 overlap: int = 1,
+                 similarity_thr: float = 0.5,
+                 max_lost: int = 30,
+                 **kwargs) -> None:
+        super().__init__(model, **kwargs)
+        if clip_length < 1 or not 0 <= overlap < clip_length:
+            raise ValueError('need clip_length >= 1 and 0 <= overlap < '
+                             f'clip_length, got {clip_length} and {overlap}')
+        self.clip_length, self.overlap = clip_length, overlap
+        self.latency = clip_length - 1
+        self.linker = TrackLinker(similarity_thr, max_lost)
+        self.buffer: List[FrameRecord] = []
+        self.decided = 0  # frames before this one are decided
+        # Masks of the decided shared frames, per track: (o, H, W).
+        self.shared_masks: dict = {}
+
+    def frames_wanted(self) -> int:
+        return self.clip_length - sum(len(r) for r in self.buffer)
+
+    def push(self, inputs: Tensor,
+             data_sample: TrackDataSample) -> List[FrameOutput]:
+        self.buffer.append(self.engine.run_frames(inputs, data_sample))
+        if self.frames_wanted() > 0:
+            return []
+        return self._decide()
+
+    def flush(self) -> List[FrameOutput]:
+        if self.buffer and self.engine.num_frames > self.decided:
+            return self._decide()
+        return []
+
+    @torch.no_grad()
+    def _decide(self) -> List[FrameOutput]:
+        """Decide the clip in the buffer; keep its last ``overlap``
+        frames for the next clip."""
+        engine = self.engine
+        clip = FrameRecord.cat(self.buffer)
+        aggregations = engine.aggregate(engine.new_aggregations(), clip)
+        cls_scores, inst_queries = engine.instance_queries(aggregations)
+        scores, labels, queries = self._select(cls_scores)
+        masks = engine.masks(clip, inst_queries, queries)  # (n, t, H, W)
+        shown = masks.flatten(1).any(1)
+        masks, scores, labels = masks[shown], scores[shown], labels[shown]
+        first_new = self.decided - clip.first_frame
+        last_frame = clip.first_frame + len(clip) - 1
+        ids = self.linker.link(
+            inst_queries[queries[shown]], last_frame,
+            self._shared_iou(masks[:, :first_new], last_frame))
+        outputs = [(clip.first_frame + t,
+                    frame_instances(masks[:, t], scores, labels, ids))
+                   for t in range(first_new, len(clip))]
+        self.decided = last_frame + 1
+        keep = min(self.overlap, len(clip))
+        self.buffer = [clip.frames(len(clip) - keep, len(clip))
+                       ] if keep else []
+        self.shared_masks = {
+            int(track): masks[index, len(clip) - keep:]
+            for index, track in enumerate(ids)
+        }
+        return outputs
+
+    def _shared_iou(self, masks: Tensor,
+                    frame_index: int) -> Optional[Tensor]:
+        """(n, m) IoU on the shared frames between this clip's instances
+        and the candidate tracks (zero for tracks not in the last clip);
+        None when the clips share no frame."""
+        if masks.shape[1] == 0:
+            return None
+        candidates = self.linker.candidates(frame_index)
+        iou = masks.new_zeros((len(masks), len(candidates)), dtype=torch.float)
+        for col, track in enumerate(candidates):
+            previous = self.shared_masks.get(track)
+            if previous is None:
+                continue
+            inter = (masks & previous[None]).flatten(1).sum(1).float()
+            union = (masks | previous[None]).flatten(1).sum(1).float()
+            iou[:, col] = inter / union.clamp(min=1)
+        return iou
