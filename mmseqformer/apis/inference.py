@@ -152,8 +152,7 @@ def inference_vis(model: nn.Module,
     if first_frame == 0:
         raise ValueError(f'{source.name}: the video has no frames')
     selection = video_inference.finish()
-    collector = PredictionCollector(selection.scores, selection.labels,
-                                    selection.score_thr)
+    collector = PredictionCollector(selection)
     for _, masks in video_inference.masks():
         collector.add(masks)
     return collector.finish(

@@ -5,6 +5,8 @@ a few bytes per instance and frame instead of H x W.
 
 Shape legend: ``k`` instances, ``T`` frames, ``H, W`` the frame size.
 """
+import json
+import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -14,6 +16,15 @@ import torch
 from mmdet.structures.mask import mask2bbox
 from mmengine.structures import InstanceData
 from torch import Tensor
+
+from ..models.vis import VideoSelection
+from ..utils.atomic_folder import atomic_output_folder
+from ..datasets.converters.instance_png import (compose_instance_id_map,
+                                                instance_png_name,
+                                                write_instance_png)
+
+#: The index file of :meth:`VideoPrediction.write_instance_pngs`.
+INSTANCES_FILE = 'instances.json'
 
 
 def encode_masks(masks: np.ndarray) -> List[Dict]:
@@ -105,23 +116,120 @@ class VideoPrediction:
                         label) in enumerate(zip(self.scores, self.labels))
         ]
 
+    def instance_id_map(self,
+                        frame: int,
+                        score_thr: float = 0.0) -> np.ndarray:
+        """One frame as an instance-id map (the content of its PNG).
+
+        Instance ``i`` is written as ``instance_ids[i] + 1`` (0 is the
+        background); instances scoring below ``score_thr`` are left out.
+        Where masks overlap, the higher score is on top (the rule of
+        :mod:`mmseqformer.datasets.converters.instance_png`).
+
+        Args:
+            frame (int): Frame index.
+            score_thr (float): Lowest score written.
+
+        Returns:
+            np.ndarray: (H, W) int64 ids.
+        """
+        keep = self.scores >= score_thr
+        return compose_instance_id_map(
+            self.frame_masks(frame)[keep], self.instance_ids[keep] + 1,
+            self.scores[keep])
+
+    def instance_summary(
+            self,
+            score_thr: float = 0.0,
+            category_ids: Optional[Sequence[int]] = None) -> Dict[str, Dict]:
+        """What each PNG id of :meth:`write_instance_pngs` stands for.
+
+        Args:
+            score_thr (float): Lowest score written.
+            category_ids (Sequence[int], optional): Dataset category id of
+                each label; ``label + 1`` when None.
+
+        Returns:
+            dict: PNG id (text) -> ``instance_id``, ``label``,
+            ``category_id``, ``class_name`` (None without class names),
+            ``score`` and the ``first_frame`` / ``last_frame`` where its own
+            mask is non-empty (None if it is empty everywhere).
+        """
+        if len(self.scores):
+            # (T, k) mask areas from the RLEs, without decoding.
+            areas = np.array([mask_util.area(frame) for frame in self.masks])
+        else:
+            areas = np.zeros((len(self.masks), 0))
+        summary = {}
+        for index in np.flatnonzero(self.scores >= score_thr):
+            label = int(self.labels[index])
+            present = np.flatnonzero(areas[:, index] > 0)
+            summary[str(int(self.instance_ids[index]) + 1)] = dict(
+                instance_id=int(self.instance_ids[index]),
+                label=label,
+                category_id=int(category_ids[label]
+                                if category_ids is not None else label + 1),
+                class_name=None
+                if self.class_names is None else self.class_names[label],
+                score=float(self.scores[index]),
+                first_frame=int(present[0]) if len(present) else None,
+                last_frame=int(present[-1]) if len(present) else None)
+        return summary
+
+    def write_instance_pngs(
+            self,
+            out_dir: str,
+            score_thr: float = 0.0,
+            category_ids: Optional[Sequence[int]] = None) -> Dict:
+        """Write one instance-id PNG per frame and an ``instances.json``.
+
+        ``out_dir/00000.png`` ... (frame index, 5 digits): pixel value =
+        instance id + 1, 0 = background, higher score on top where masks
+        overlap (:meth:`instance_id_map`); 8-bit palette PNGs, 16-bit when
+        an id exceeds 255. ``out_dir/instances.json`` holds
+        ``num_frames``, ``frame_size`` (H, W), ``score_thr`` and
+        ``instances`` (:meth:`instance_summary`). The folder appears only
+        when complete; an existing one is replaced if it is empty or an
+        earlier output (it holds an ``instances.json``), else refused.
+
+        Args:
+            out_dir (str): The output folder.
+            score_thr (float): Lowest score written.
+            category_ids (Sequence[int], optional): Dataset category id of
+                each label; ``label + 1`` when None.
+
+        Returns:
+            dict: The content of ``instances.json``.
+        """
+        index = dict(
+            num_frames=self.num_frames,
+            frame_size=[int(size) for size in self.frame_size],
+            score_thr=float(score_thr),
+            instances=self.instance_summary(score_thr, category_ids))
+        max_id = max((int(key) for key in index['instances']), default=0)
+        with atomic_output_folder(out_dir, INSTANCES_FILE) as tmp_dir:
+            for frame in range(self.num_frames):
+                write_instance_png(
+                    osp.join(tmp_dir, instance_png_name(frame)),
+                    self.instance_id_map(frame, score_thr),
+                    max_id=max_id)
+            with open(osp.join(tmp_dir, INSTANCES_FILE), 'w') as f:
+                json.dump(index, f, indent=1)
+        return index
+
 
 @dataclass
 class PredictionCollector:
     """Builds a :class:`VideoPrediction` from masks that arrive in chunks.
 
-    Pairs whose mask is empty in every frame, or whose score is below
-    ``score_thr``, are dropped at the end (official), and the others are
-    numbered 0..k-1.
+    The pairs that :meth:`VideoSelection.kept` drops (empty in every frame,
+    or scoring below ``test_cfg['score_thr']``) are dropped at the end, and
+    the others are numbered 0..k-1.
 
     Args:
-        scores (Tensor): (k, ) scores of the selected pairs.
-        labels (Tensor): (k, ) their labels.
-        score_thr (float): Lowest score kept.
+        selection (VideoSelection): The selected pairs, (k, ) each.
     """
-    scores: Tensor
-    labels: Tensor
-    score_thr: float = 0.0
+    selection: VideoSelection
     masks: List[List[Dict]] = field(default_factory=list)
     bboxes: List[np.ndarray] = field(default_factory=list)
     frame_size: Optional[Tuple[int, int]] = None
@@ -152,11 +260,11 @@ class PredictionCollector:
         """
         if announced_frames == len(self.masks):
             announced_frames = None
-        keep = self.has_mask & (self.scores.cpu().numpy() >= self.score_thr)
-        kept = np.flatnonzero(keep)
+        kept = np.flatnonzero(
+            self.selection.kept(torch.from_numpy(self.has_mask)).cpu().numpy())
         return VideoPrediction(
-            scores=self.scores.cpu().numpy()[kept],
-            labels=self.labels.cpu().numpy()[kept],
+            scores=self.selection.scores.cpu().numpy()[kept],
+            labels=self.selection.labels.cpu().numpy()[kept],
             instance_ids=np.arange(len(kept)),
             masks=[[frame[i] for i in kept] for frame in self.masks],
             bboxes=[boxes[kept] for boxes in self.bboxes],

@@ -1,4 +1,5 @@
 from .allocator import tune_glibc_malloc
+from .atomic_folder import atomic_output_folder, check_replaceable_folder
 from .atomic_io import atomic_open, atomic_output_files, atomic_output_path
 from .checkpoint_fit import (CheckpointMismatchError, check_fits,
                              check_state_dict_fits, read_checkpoint)
@@ -7,6 +8,7 @@ from .tool_config import add_common_arguments, load_tool_config
 
 __all__ = [
     'atomic_open', 'atomic_output_files', 'atomic_output_path',
+    'atomic_output_folder', 'check_replaceable_folder',
     'CheckpointMismatchError', 'check_fits', 'check_state_dict_fits',
     'read_checkpoint', 'setup_distributed_backend', 'add_common_arguments',
     'load_tool_config', 'tune_glibc_malloc'

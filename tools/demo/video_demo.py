@@ -1,14 +1,21 @@
 """Segment and track the instances of a video; write an mp4 and a JSON.
 
     python tools/demo/video_demo.py INPUT CONFIG CHECKPOINT --out OUT.mp4 \
-        [--score-thr 0.3] [--chunk-size 4] [--json OUT.json] [--device cpu]
+        [--score-thr 0.3] [--chunk-size 4] [--out-json OUT.json] \
+        [--out-masks DIR] [--device cpu]
 
 INPUT is a video file (mp4, avi, ...) or a folder of frames. The video is
 streamed through the model ``--chunk-size`` frames at a time (exactly the
 whole-video result, with memory that does not grow with the video; 0 runs
 the whole video in one pass, as the official code). OUT.mp4 shows each
-instance in its own colour with its class, id and score; the JSON (default:
-OUT.json) holds the predictions in the YouTube-VIS results format.
+instance in its own colour with its class, id and score; the JSON
+(``--out-json``, alias ``--json``; default: OUT.json) holds the predictions
+in the YouTube-VIS results format. ``--out-masks DIR`` also writes one
+instance-id PNG per frame (DIR/00000.png ...: pixel value = id + 1, 0 =
+background, the higher score on top where masks overlap) and
+DIR/instances.json (each id's class, score, first and last frame), for the
+instances scoring at least ``--score-thr``. Every output appears only when
+complete.
 
 A checkpoint whose keys or shapes do not fit the model stops the demo
 before it writes anything, with the keys named (``--non-strict`` loads the
@@ -26,8 +33,10 @@ sys.path.insert(0,
 from mmengine.config import DictAction  # noqa: E402
 
 from mmseqformer import apis  # noqa: E402
+from mmseqformer.apis.video_prediction import INSTANCES_FILE  # noqa: E402
 from mmseqformer.utils import (CheckpointMismatchError,  # noqa: E402
-                               atomic_output_path, tune_glibc_malloc)
+                               atomic_output_path, check_replaceable_folder,
+                               tune_glibc_malloc)
 from mmseqformer.utils.tool_config import add_non_strict_argument  # noqa
 
 
@@ -38,7 +47,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='model checkpoint')
     parser.add_argument('--out', required=True, help='output mp4')
     parser.add_argument(
-        '--json', help='output predictions (default: OUT with .json)')
+        '--out-json',
+        '--json',
+        dest='out_json',
+        help='output predictions, YouTube-VIS results format (default: OUT '
+        'with .json)')
+    parser.add_argument(
+        '--out-masks',
+        metavar='DIR',
+        help='also write one instance-id PNG per frame and instances.json '
+        'here (instances scoring at least --score-thr)')
     parser.add_argument(
         '--score-thr', type=float, default=0.3, help='lowest score drawn')
     parser.add_argument(
@@ -61,6 +79,8 @@ def main() -> None:
     args = parse_args()
     tune_glibc_malloc()  # faster CPU inference (mmseqformer.utils)
     source = apis.open_video_source(args.input)
+    if args.out_masks:  # before the long work: refuse a folder not ours
+        check_replaceable_folder(args.out_masks, INSTANCES_FILE)
     try:
         model = apis.init_vis_model(
             args.config,
@@ -73,7 +93,7 @@ def main() -> None:
     print(f'{source.name}: predicting {len(source)} frames')
     prediction = apis.inference_vis(
         model, source, chunk_size=args.chunk_size or None, progress=True)
-    json_path = args.json or osp.splitext(args.out)[0] + '.json'
+    json_path = args.out_json or osp.splitext(args.out)[0] + '.json'
     results = prediction.to_ytvis(
         video_id=1, category_ids=model.dataset_meta.get('cat_ids'))
     for entry in results:
@@ -81,6 +101,13 @@ def main() -> None:
     with atomic_output_path(json_path) as tmp_path:
         with open(tmp_path, 'w') as f:
             json.dump(results, f)
+    if args.out_masks:
+        written_ids = prediction.write_instance_pngs(
+            args.out_masks,
+            score_thr=args.score_thr,
+            category_ids=model.dataset_meta.get('cat_ids'))['instances']
+        print(f'\nwrote {len(prediction)} instance-id PNGs with '
+              f'{len(written_ids)} instances to {args.out_masks}')
     print(f'\n{len(prediction.scores)} instances; drawing')
     written = apis.write_prediction_video(
         prediction,
