@@ -8,6 +8,7 @@ from .video_source import (ArraySource, CaptureSource, FrameFolderSource,
                            VideoFileSource, VideoSource, iter_frame_chunks,
                            open_video_source)
 from .visualization import (build_video_visualizer, draw_frame,
+                            draw_instances, open_mp4_writer,
                             write_prediction_video)
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     'VideoPrediction', 'ArraySource', 'CaptureSource', 'FrameFolderSource',
     'FrameReader', 'IterableSource', 'VideoFileSource', 'VideoSource',
     'TruncatedVideoWarning', 'open_video_source', 'build_video_visualizer',
-    'draw_frame', 'write_prediction_video'
+    'draw_frame', 'draw_instances', 'open_mp4_writer',
+    'write_prediction_video'
 ]

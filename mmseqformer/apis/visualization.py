@@ -4,13 +4,15 @@ Each instance keeps its colour over the video (mmdet's
 ``TrackLocalVisualizer`` colours by instance id) and is labelled with its
 class name, id and score.
 """
+import contextlib
 import copy
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 import cv2
 import numpy as np
 from mmdet.registry import VISUALIZERS
 from mmdet.structures import DetDataSample
+from mmengine.structures import InstanceData
 from mmengine.utils import ProgressBar
 from torch import nn
 
@@ -31,11 +33,12 @@ def build_video_visualizer(model: nn.Module):
     return visualizer
 
 
-def draw_frame(visualizer, frame: np.ndarray, prediction: VideoPrediction,
-               index: int, score_thr: float) -> np.ndarray:
-    """One BGR frame (H, W, 3) with frame ``index``'s instances drawn."""
+def draw_instances(visualizer, frame: np.ndarray, instances: InstanceData,
+                   score_thr: float) -> np.ndarray:
+    """One BGR frame (H, W, 3) with its instances (``pred_track_instances``
+    of a frame) drawn."""
     sample = DetDataSample()
-    sample.pred_track_instances = prediction.frame_instances(index)
+    sample.pred_track_instances = instances
     visualizer.add_datasample(
         'frame',
         frame[..., ::-1],  # the visualiser draws RGB
@@ -44,6 +47,43 @@ def draw_frame(visualizer, frame: np.ndarray, prediction: VideoPrediction,
         show=False,
         pred_score_thr=score_thr)
     return np.ascontiguousarray(visualizer.get_image()[..., ::-1])
+
+
+def draw_frame(visualizer, frame: np.ndarray, prediction: VideoPrediction,
+               index: int, score_thr: float) -> np.ndarray:
+    """One BGR frame (H, W, 3) with frame ``index``'s instances drawn."""
+    return draw_instances(visualizer, frame,
+                          prediction.frame_instances(index), score_thr)
+
+
+@contextlib.contextmanager
+def open_mp4_writer(out_file: str, fps: float) -> Iterator[Callable]:
+    """A function writing BGR frames to ``out_file`` (mp4, MPEG-4 part 2);
+    the file appears only when the block ends without an error.
+
+    Yields:
+        Callable[[np.ndarray], None]: writes one (H, W, 3) frame.
+    """
+    with atomic_output_path(out_file) as tmp_path:
+        writer = None
+
+        def write(frame: np.ndarray) -> None:
+            nonlocal writer
+            if writer is None:
+                height, width = frame.shape[:2]
+                writer = cv2.VideoWriter(tmp_path,
+                                         cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                                         (width, height))
+                if not writer.isOpened():
+                    raise RuntimeError(
+                        f'{out_file}: OpenCV cannot write an mp4 here')
+            writer.write(frame)
+
+        try:
+            yield write
+        finally:
+            if writer is not None:
+                writer.release()
 
 
 def write_prediction_video(prediction: VideoPrediction,
@@ -64,30 +104,14 @@ def write_prediction_video(prediction: VideoPrediction,
     source = open_video_source(video)
     bar = ProgressBar(len(prediction)) if progress else None
     written = 0
-    with atomic_output_path(out_file) as tmp_path:
-        writer = None
-        try:
-            for index, frame in enumerate(source):
-                if index >= len(prediction):
-                    raise ValueError(
-                        f'{source.name}: frame {index} has no prediction '
-                        f'(the prediction has {len(prediction)} frames)')
-                drawn = draw_frame(visualizer, frame, prediction, index,
-                                   score_thr)
-                if writer is None:
-                    height, width = drawn.shape[:2]
-                    writer = cv2.VideoWriter(tmp_path,
-                                             cv2.VideoWriter_fourcc(*'mp4v'),
-                                             fps or source.fps,
-                                             (width, height))
-                    if not writer.isOpened():
-                        raise RuntimeError(
-                            f'{out_file}: OpenCV cannot write an mp4 here')
-                writer.write(drawn)
-                written += 1
-                if bar is not None:
-                    bar.update()
-        finally:
-            if writer is not None:
-                writer.release()
+    with open_mp4_writer(out_file, fps or source.fps) as write:
+        for index, frame in enumerate(source):
+            if index >= len(prediction):
+                raise ValueError(
+                    f'{source.name}: frame {index} has no prediction '
+                    f'(the prediction has {len(prediction)} frames)')
+            write(draw_frame(visualizer, frame, prediction, index, score_thr))
+            written += 1
+            if bar is not None:
+                bar.update()
     return written

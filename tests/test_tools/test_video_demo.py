@@ -169,3 +169,48 @@ def test_video_sources_read_lazily_in_natural_order(tmp_path):
         list(open_video_source(str(tmp_path)))
     with pytest.raises(ValueError, match='frame 1'):
         open_video_source([np.zeros((4, 4, 3)), np.zeros((4, 4))])
+
+
+@pytest.mark.slow
+def test_demo_clip_mode_draws_each_frame_once_decided(checkpoint, tmp_path):
+    """--mode clips on a small mp4: one drawn frame per input frame, and
+    the results file holds one entry per track with a mask list per
+    frame."""
+    clip = str(tmp_path / 'clip.mp4')
+    writer = cv2.VideoWriter(clip, cv2.VideoWriter_fourcc(*'mp4v'), 5,
+                             (160, 96))
+    for index in range(5):
+        frame = np.full((96, 160, 3), 60, np.uint8)
+        cv2.rectangle(frame, (10 + 12 * index, 20), (60 + 12 * index, 80),
+                      (30, 200, 220), -1)
+        writer.write(frame)
+    writer.release()
+    out = str(tmp_path / 'out.mp4')
+    run_tool([
+        sys.executable, 'tools/demo/video_demo.py', clip, CONFIG, checkpoint,
+        '--out', out, '--mode', 'clips', '--mode-options', 'clip_length=2',
+        'overlap=1', '--score-thr', '0.0'
+    ])
+    assert len(read_video(out)) == 5
+    with open(osp.join(tmp_path, 'out.json')) as f:
+        results = json.load(f)
+    assert results and all(
+        len(entry['segmentations']) == 5 for entry in results)
+
+
+def test_live_sources_are_read_once_and_named(tmp_path):
+    frames = (np.full((8, 8, 3), index, np.uint8) for index in range(3))
+    source = open_video_source(frames)
+    assert not source.replayable and source.known_length() is None
+    assert [int(frame[0, 0, 0]) for frame in source] == [0, 1, 2]
+    with pytest.raises(RuntimeError, match='only once'):
+        list(source)
+    with pytest.raises(TypeError, match='no known length'):
+        len(source)
+    bad = open_video_source(iter([np.zeros((4, 4, 3)), np.zeros((4, 4))]))
+    with pytest.raises(ValueError, match='frame 1'):
+        list(bad)
+    with pytest.raises(ValueError, match='camera'):
+        open_video_source(99)  # no such camera
+    with pytest.raises(TypeError, match='camera index'):
+        open_video_source(3.5)
