@@ -76,3 +76,23 @@ def kill_when_ready(command, what: str) -> None:
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
+
+
+#: The ``make demo`` model's config (ResNet-18 at 1/4 width): fast on a CPU.
+TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
+
+
+def noisy_tiny_vis_model(noise: float = 0.05, seed: int = 0):
+    """The tiny SeqFormer as :func:`init_vis_model` builds it, every weight
+    perturbed by Gaussian noise so that its masks are large and varied (the
+    official initialisation zeroes some layers)."""
+    import torch
+    from mmengine.config import Config
+
+    from mmseqformer.apis import init_vis_model
+    torch.manual_seed(seed)
+    model = init_vis_model(Config.fromfile(osp.join(REPO_ROOT, TINY_CONFIG)))
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(torch.randn_like(param) * noise)
+    return model

@@ -28,11 +28,11 @@ from ..models.vis import OfflineVideoInference
 from ..utils.checkpoint_fit import check_fits, read_checkpoint
 from .preprocessing import (FrameProgress, build_vis_test_pipeline,
                             preprocess_frames)
-from .streaming import (FramePrediction, causal_frame_predictions,
-                        check_mode)
+from .streaming import (FramePrediction, causal_frame_predictions, check_mode)
 from .track_collector import TrackCollector
 from .video_prediction import PredictionCollector, VideoPrediction
 from .video_source import iter_frame_chunks, open_video_source
+
 
 def init_vis_model(config: Union[str, Config],
                    checkpoint: Optional[str] = None,
@@ -72,7 +72,9 @@ def init_vis_model(config: Union[str, Config],
     if checkpoint is not None:
         if strict:
             check_fits(
-                model, loaded, checkpoint,
+                model,
+                loaded,
+                checkpoint,
                 hint='init_vis_model(..., strict=False) loads it anyway.')
         _load_checkpoint_to_model(model, loaded, strict=False)
     meta = dict((loaded.get('meta') or {}).get('dataset_meta') or {})
@@ -138,8 +140,8 @@ def inference_vis(model: nn.Module,
     needs_length = model.track_head.test_cfg['embedding_frames'] is not None
     if needs_length and length is None:
         chunk_size = None
-    video_inference = OfflineVideoInference(
-        model, length if needs_length else None)
+    video_inference = OfflineVideoInference(model,
+                                            length if needs_length else None)
     first_frame = 0
     for frames in iter_frame_chunks(source, chunk_size):
         inputs, data_sample = preprocess_frames(model, pipeline, frames,

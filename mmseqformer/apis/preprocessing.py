@@ -33,10 +33,10 @@ def build_vis_test_pipeline(cfg: Config) -> Compose:
     return Compose(pipeline)
 
 
-def preprocess_frames(model: nn.Module, pipeline: Compose,
-                      frames: List[np.ndarray], first_frame: int,
-                      video_length: Optional[int]
-                      ) -> Tuple[Tensor, TrackDataSample]:
+def preprocess_frames(
+        model: nn.Module, pipeline: Compose, frames: List[np.ndarray],
+        first_frame: int,
+        video_length: Optional[int]) -> Tuple[Tensor, TrackDataSample]:
     """Frames -> (1, t, 3, H, W) normalised input and the
     ``TrackDataSample`` of those t frames (not padded with SeqFormer
     configs: ``SeqFormerDataPreprocessor`` pads training batches only).

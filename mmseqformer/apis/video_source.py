@@ -205,7 +205,9 @@ class IterableSource(LiveSource):
     """Any iterable of (H, W, 3) BGR arrays (a generator, a queue reader),
     read once, each frame only when the model asks for it."""
 
-    def __init__(self, frames: Iterable, name: str = 'stream',
+    def __init__(self,
+                 frames: Iterable,
+                 name: str = 'stream',
                  fps: float = 25.0) -> None:
         self.frames, self.name, self.fps = frames, name, fps
         self.used = False
@@ -225,8 +227,8 @@ class CaptureSource(LiveSource):
 
     def __init__(self, device: Union[int, str]) -> None:
         self.device = device
-        self.name = f'camera{device}' if isinstance(device, int) else str(
-            device)
+        self.name = f'camera{device}' if isinstance(device,
+                                                    int) else str(device)
         capture = self._open()
         self.fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
         capture.release()

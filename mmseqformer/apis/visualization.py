@@ -52,8 +52,8 @@ def draw_instances(visualizer, frame: np.ndarray, instances: InstanceData,
 def draw_frame(visualizer, frame: np.ndarray, prediction: VideoPrediction,
                index: int, score_thr: float) -> np.ndarray:
     """One BGR frame (H, W, 3) with frame ``index``'s instances drawn."""
-    return draw_instances(visualizer, frame,
-                          prediction.frame_instances(index), score_thr)
+    return draw_instances(visualizer, frame, prediction.frame_instances(index),
+                          score_thr)
 
 
 @contextlib.contextmanager

@@ -21,8 +21,9 @@ so a user can find the broken line in a file of a hundred megabytes.
 """
 import json
 import os
+import zipfile
 from collections import defaultdict
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import pycocotools.mask as mask_utils
@@ -32,8 +33,43 @@ class VISAnnotationError(ValueError):
     """An annotation file is not valid; the message names file and entry."""
 
 
+def read_json_file(path: str,
+                   kind: str = 'annotation file',
+                   zip_member: Optional[str] = None) -> Any:
+    """Parse a JSON file, or ``zip_member`` of a zip file, turning missing
+    files and parse errors into messages that name the file and the place.
+
+    Args:
+        path (str): The file.
+        kind (str): What the file is, for the not-found message.
+        zip_member (str, optional): The member read when ``path`` is a zip.
+
+    Returns:
+        The parsed content.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{kind} not found: {path}')
+    try:
+        if zip_member is not None and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                if zip_member not in zf.namelist():
+                    raise VISAnnotationError(
+                        f'{path}: the zip holds no "{zip_member}" (it has '
+                        f'{zf.namelist()[:8]})')
+                return json.loads(zf.read(zip_member))
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except json.JSONDecodeError as err:
+        raise VISAnnotationError(
+            f'{path}: not valid JSON ({err.msg} at line {err.lineno}, '
+            f'column {err.colno})') from None
+    except UnicodeDecodeError as err:
+        raise VISAnnotationError(f'{path}: not UTF-8 text ({err})') from None
+
+
 def load_json_file(path: str) -> dict:
-    """Load a JSON file, turning parse errors into a message with the place.
+    """Load an annotation file (:func:`read_json_file`), whose top level
+    must be an object.
 
     Args:
         path (str): Path of the JSON file.
@@ -41,17 +77,7 @@ def load_json_file(path: str) -> dict:
     Returns:
         dict: The parsed top-level object.
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'annotation file not found: {path}')
-    try:
-        with open(path, encoding='utf-8') as f:
-            content = json.load(f)
-    except json.JSONDecodeError as err:
-        raise VISAnnotationError(
-            f'{path}: not valid JSON ({err.msg} at line {err.lineno}, '
-            f'column {err.colno})') from None
-    except UnicodeDecodeError as err:
-        raise VISAnnotationError(f'{path}: not UTF-8 text ({err})') from None
+    content = read_json_file(path)
     if not isinstance(content, dict):
         raise VISAnnotationError(
             f'{path}: the top level must be an object with "videos" and '

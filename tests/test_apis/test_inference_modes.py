@@ -3,24 +3,21 @@ inference where the arithmetic is the same, frames encoded once, ids."""
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 
 from mmseqformer.apis import (build_vis_test_pipeline, inference_vis,
-                              init_vis_model, preprocess_frames, stream_vis)
+                              preprocess_frames, stream_vis)
 from mmseqformer.apis.streaming import build_causal_inference
 from mmseqformer.models.vis import OfflineVideoInference
-from tests.test_apis.test_streaming_inference import TINY_CONFIG, video
+from tests.conftest import noisy_tiny_vis_model
+from tests.test_apis.test_streaming_inference import video
 
 NUM_FRAMES = 6
 
 
 @pytest.fixture(scope='module')
 def model():
-    torch.manual_seed(0)
-    model = init_vis_model(Config.fromfile(TINY_CONFIG))
+    model = noisy_tiny_vis_model()
     with torch.no_grad():
-        for param in model.parameters():
-            param.add_(torch.randn_like(param) * 0.05)
         for layer in model.track_head.decoder.layers:
             # Frame weights far from uniform, so the online softmax matters.
             layer.frame_weight_fc.weight.mul_(20)
@@ -52,11 +49,10 @@ def decided_after_reads(model, mode, **options):
 
 @pytest.mark.parametrize('mode,options', [('online', {}),
                                           ('window', dict(window=3))])
-def test_frame_t_comes_out_before_frame_t_plus_1_is_read(
-        model, mode, options):
-    assert decided_after_reads(model, mode, **options) == [
-        (t, t + 1) for t in range(NUM_FRAMES)
-    ]
+def test_frame_t_comes_out_before_frame_t_plus_1_is_read(model, mode, options):
+    assert decided_after_reads(model, mode,
+                               **options) == [(t, t + 1)
+                                              for t in range(NUM_FRAMES)]
 
 
 def test_a_clip_comes_out_when_its_last_frame_is_read(model):
@@ -120,9 +116,9 @@ def same_frames(first, second):
 def test_a_window_longer_than_the_video_is_the_online_mode(model):
     frames = video(NUM_FRAMES)
     online = feed(model, build_causal_inference(model, 'online'), frames)
-    window = feed(
-        model, build_causal_inference(model, 'window', window=NUM_FRAMES),
-        frames)
+    window = feed(model,
+                  build_causal_inference(model, 'window', window=NUM_FRAMES),
+                  frames)
     same_frames(online, window)
 
 
@@ -158,8 +154,7 @@ def test_overlapping_clips_encode_each_frame_once(model, monkeypatch):
 
     monkeypatch.setattr(model, 'encode', counting_encode)
     outputs = list(
-        stream_vis(
-            model, video(9), mode='clips', clip_length=4, overlap=2))
+        stream_vis(model, video(9), mode='clips', clip_length=4, overlap=2))
     assert [frame.frame_index for frame in outputs] == list(range(9))
     # Clips 0-3, 2-5, 4-7, 6-8: only the new frames are encoded.
     assert encoded == [4, 2, 2, 1]
@@ -172,7 +167,8 @@ def test_inference_vis_returns_one_entry_per_track(model):
     assert len(prediction) == NUM_FRAMES
     tracks = sorted({
         i
-        for frame in streamed for i in frame.instances.instances_id.tolist()
+        for frame in streamed
+        for i in frame.instances.instances_id.tolist()
     })
     assert prediction.instance_ids.tolist() == tracks
     for frame in streamed:
@@ -216,8 +212,7 @@ def test_bad_modes_and_options_are_named(model):
         list(stream_vis(model, iter([]), mode='online'))
 
 
-def test_models_without_query_decomposition_have_only_the_offline_mode(
-        model):
+def test_models_without_query_decomposition_have_only_the_offline_mode(model):
     layers = model.track_head.decoder.layers
     layers[0].query_decompose = False
     try:

@@ -6,24 +6,17 @@ import os
 import numpy as np
 import pycocotools.mask as mask_util
 import pytest
-import torch
-from mmengine.config import Config
 from PIL import Image
 
-from mmseqformer.apis import VideoPrediction, inference_vis, init_vis_model
+from mmseqformer.apis import VideoPrediction, inference_vis
 from mmseqformer.datasets.converters import read_instance_png
-
-TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
+from tests.conftest import noisy_tiny_vis_model
 
 
 @pytest.fixture(scope='module')
 def model():
     """The tiny SeqFormer with random weights that give varied masks."""
-    torch.manual_seed(0)
-    model = init_vis_model(Config.fromfile(TINY_CONFIG))
-    with torch.no_grad():
-        for param in model.parameters():
-            param.add_(torch.randn_like(param) * 0.05)
+    model = noisy_tiny_vis_model()
     model.track_head.test_cfg['score_thr'] = 0.0  # keep every pair
     return model
 

@@ -2,15 +2,13 @@
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 
 from mmseqformer.apis import (build_vis_test_pipeline, inference_vis,
-                              init_vis_model, preprocess_frames)
-from mmseqformer.models.layers import (FrameAggregation,
-                                       SeqFormerDecoderLayer)
+                              preprocess_frames)
+from mmseqformer.models.layers import (FrameAggregation, SeqFormerDecoderLayer)
 from mmseqformer.models.vis import OfflineVideoInference
+from tests.conftest import noisy_tiny_vis_model
 
-TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
 NUM_FRAMES = 7
 CHUNKS = (3, 3, 1)
 
@@ -58,11 +56,8 @@ def test_online_aggregation_equals_the_whole_video_formula(aggregation):
 
 @pytest.fixture(scope='module')
 def model():
-    torch.manual_seed(0)
-    model = init_vis_model(Config.fromfile(TINY_CONFIG))
+    model = noisy_tiny_vis_model()
     with torch.no_grad():
-        for param in model.parameters():
-            param.add_(torch.randn_like(param) * 0.05)
         for layer in model.track_head.decoder.layers:
             # Frame weights far from uniform, so the online softmax matters.
             layer.frame_weight_fc.weight.mul_(20)

@@ -8,12 +8,11 @@ import numpy as np
 import pycocotools.mask as mask_util
 import pytest
 import torch
-from mmengine.config import Config
 
 from mmseqformer.apis import (FrameFolderSource, VideoPrediction,
                               build_video_visualizer, init_vis_model,
                               open_video_source, write_prediction_video)
-from tests.conftest import REPO_ROOT, run_tool
+from tests.conftest import noisy_tiny_vis_model, run_tool
 
 CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
 
@@ -56,11 +55,7 @@ def street(tmp_path_factory):
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     """A tiny SeqFormer with random weights that draws large masks."""
-    torch.manual_seed(0)
-    model = init_vis_model(Config.fromfile(osp.join(REPO_ROOT, CONFIG)))
-    with torch.no_grad():
-        for param in model.parameters():
-            param.add_(torch.randn_like(param) * 0.05)
+    model = noisy_tiny_vis_model()
     path = str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
     torch.save(
         dict(

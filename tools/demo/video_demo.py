@@ -41,9 +41,11 @@ from mmengine.config import DictAction  # noqa: E402
 
 from mmseqformer import apis  # noqa: E402
 from mmseqformer.apis.video_prediction import INSTANCES_FILE  # noqa: E402
-from mmseqformer.utils import (CheckpointMismatchError,  # noqa: E402
-                               atomic_output_path, check_replaceable_folder,
-                               tune_glibc_malloc)
+from mmseqformer.utils import (
+    CheckpointMismatchError,  # noqa: E402
+    atomic_output_path,
+    check_replaceable_folder,
+    tune_glibc_malloc)
 from mmseqformer.utils.tool_config import add_non_strict_argument  # noqa
 
 

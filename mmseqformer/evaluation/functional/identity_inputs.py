@@ -15,15 +15,13 @@ Predictions: the YouTube-VIS results list,
 Every check raises :class:`~mmseqformer.datasets.ytvis_format.
 VISAnnotationError` naming the file (or source) and the entry.
 """
-import json
 import math
-import os
-import zipfile
 from numbers import Real
 from typing import Dict, List, Optional
 
 from mmseqformer.datasets.ytvis_format import (VISAnnotationError,
                                                load_vis_annotations,
+                                               read_json_file,
                                                to_compressed_rle)
 
 #: Score threshold of the hard decisions (see docs/identity_metrics.md):
@@ -102,25 +100,7 @@ def load_results(path: str) -> list:
     Returns:
         list[dict]: The entries, unchecked (see :func:`check_results`).
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'results file not found: {path}')
-    try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as zf:
-                if 'results.json' not in zf.namelist():
-                    raise VISAnnotationError(
-                        f'{path}: the zip holds no "results.json" (it has '
-                        f'{zf.namelist()[:8]})')
-                content = json.loads(zf.read('results.json'))
-        else:
-            with open(path, encoding='utf-8') as f:
-                content = json.load(f)
-    except json.JSONDecodeError as err:
-        raise VISAnnotationError(
-            f'{path}: not valid JSON ({err.msg} at line {err.lineno}, '
-            f'column {err.colno})') from None
-    except UnicodeDecodeError as err:
-        raise VISAnnotationError(f'{path}: not UTF-8 text ({err})') from None
+    content = read_json_file(path, 'results file', 'results.json')
     if not isinstance(content, list):
         raise VISAnnotationError(
             f'{path}: a results file is a list of predicted tracks '

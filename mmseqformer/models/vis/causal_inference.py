@@ -123,8 +123,7 @@ class CausalInference:
         raise NotImplementedError
 
     def _select(self, cls_scores: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        return select_instances(cls_scores, self.max_per_frame,
-                                self.score_thr)
+        return select_instances(cls_scores, self.max_per_frame, self.score_thr)
 
 
 class OnlineInference(CausalInference):
@@ -187,8 +186,7 @@ class WindowInference(CausalInference):
         masks = engine.masks(frame, inst_queries, queries)[:, 0]
         # Only instances with a mask in the frame continue or start tracks.
         shown = masks.flatten(1).any(1)
-        ids = self.linker.link(inst_queries[queries[shown]],
-                               frame.first_frame)
+        ids = self.linker.link(inst_queries[queries[shown]], frame.first_frame)
         return [(frame.first_frame,
                  frame_instances(masks[shown], scores[shown], labels[shown],
                                  ids))]
@@ -268,16 +266,15 @@ class ClipInference(CausalInference):
                    for t in range(first_new, len(clip))]
         self.decided = last_frame + 1
         keep = min(self.overlap, len(clip))
-        self.buffer = [clip.frames(len(clip) - keep, len(clip))
-                       ] if keep else []
+        self.buffer = [clip.frames(len(clip) -
+                                   keep, len(clip))] if keep else []
         self.shared_masks = {
             int(track): masks[index, len(clip) - keep:]
             for index, track in enumerate(ids)
         }
         return outputs
 
-    def _shared_iou(self, masks: Tensor,
-                    frame_index: int) -> Optional[Tensor]:
+    def _shared_iou(self, masks: Tensor, frame_index: int) -> Optional[Tensor]:
         """(n, m) IoU on the shared frames between this clip's instances
         and the candidate tracks (zero for tracks not in the last clip);
         None when the clips share no frame."""

@@ -29,7 +29,9 @@ class TrackLinker:
             continued; older tracks are forgotten.
     """
 
-    def __init__(self, similarity_thr: float = 0.5, max_lost: int = 30) -> None:
+    def __init__(self,
+                 similarity_thr: float = 0.5,
+                 max_lost: int = 30) -> None:
         if max_lost < 0:
             raise ValueError(f'max_lost must be >= 0, got {max_lost}')
         self.similarity_thr = similarity_thr
@@ -68,8 +70,9 @@ class TrackLinker:
         ids = [-1] * len(embeddings)
         if len(embeddings) and candidates:
             tracks = torch.stack([self.embeddings[t] for t in candidates])
-            affinity = F.normalize(embeddings.float(), dim=1) @ F.normalize(
-                tracks.float(), dim=1).T
+            affinity = F.normalize(
+                embeddings.float(), dim=1) @ F.normalize(
+                    tracks.float(), dim=1).T
             if extra_affinity is not None:
                 affinity = (affinity + extra_affinity.float()) / 2
             rows, cols = linear_sum_assignment(

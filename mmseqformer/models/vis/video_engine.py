@@ -61,8 +61,8 @@ class FrameRecord:
             inst_feats=_slice(self.inst_feats, start, stop),
             frame_logits=_slice(self.frame_logits, start, stop),
             references=self.references[start:stop],
-            mask_feats=None if self.mask_feats is None else
-            self.mask_feats[start:stop])
+            mask_feats=None
+            if self.mask_feats is None else self.mask_feats[start:stop])
 
     @staticmethod
     def cat(records: Sequence['FrameRecord']) -> 'FrameRecord':
@@ -75,8 +75,7 @@ class FrameRecord:
             mask_feats=_cat([r.mask_feats for r in records], 0))
 
 
-def _slice(value: Optional[Tensor], start: int,
-           stop: int) -> Optional[Tensor]:
+def _slice(value: Optional[Tensor], start: int, stop: int) -> Optional[Tensor]:
     return None if value is None else value[:, start:stop]
 
 
@@ -157,9 +156,8 @@ class SeqFormerEngine:
         """Add the record's frames to every layer's aggregation."""
         for layer, aggregation in enumerate(aggregations):
             aggregation.update(
-                record.inst_feats[layer][None],
-                None if record.frame_logits is None else
-                record.frame_logits[layer][None])
+                record.inst_feats[layer][None], None if record.frame_logits
+                is None else record.frame_logits[layer][None])
         return aggregations
 
     @torch.no_grad()
@@ -194,8 +192,7 @@ class SeqFormerEngine:
         img_h, img_w = self.frame_meta[0].img_shape
         logits = self.head.instance_masks(record.mask_feats,
                                           inst_queries[unique_queries],
-                                          record.references[:,
-                                                            unique_queries],
+                                          record.references[:, unique_queries],
                                           (img_w, img_h))
         return logits[inverse]
 
