@@ -2,7 +2,14 @@
 
     python tools/dataset_converters/make_synthetic_vis.py data/synthetic_vis
 
-Re-running with the same arguments keeps the existing files.
+Re-running with the same arguments keeps the existing files. With
+``--long-videos N`` it also adds the split ``valid_long``: N videos of
+``--long-frames`` frames whose objects leave the view and come back
+(``mmseqformer.datasets.synthetic.long_videos``), leaving the other splits'
+files as they are:
+
+    python tools/dataset_converters/make_synthetic_vis.py data/synthetic_vis \
+        --seed 0 --long-videos 8 --long-frames 200
 """
 import argparse
 import os.path as osp
@@ -13,7 +20,8 @@ sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmseqformer.datasets.synthetic import (  # noqa: E402
-    SyntheticVISSpec, make_synthetic_vis)
+    LongSyntheticVISSpec, SyntheticVISSpec, make_long_videos,
+    make_synthetic_vis)
 
 
 def parse_args() -> argparse.Namespace:
@@ -32,6 +40,18 @@ def parse_args() -> argparse.Namespace:
         '--force',
         action='store_true',
         help='replace a dataset made with other arguments')
+    long_defaults = LongSyntheticVISSpec()
+    parser.add_argument(
+        '--long-videos',
+        type=int,
+        default=0,
+        help='also write this many long videos whose objects leave the view '
+        'and come back, as the split valid_long (0: none)')
+    parser.add_argument(
+        '--long-frames',
+        type=int,
+        default=long_defaults.num_frames,
+        help='frames of every long video')
     return parser.parse_args()
 
 
@@ -44,6 +64,15 @@ def main() -> None:
         max_frames=args.max_frames,
         max_objects=args.max_objects)
     manifest = make_synthetic_vis(args.out_dir, spec, force=args.force)
+    if args.long_videos:
+        long_spec = LongSyntheticVISSpec(
+            seed=args.seed,
+            num_videos=args.long_videos,
+            num_frames=args.long_frames,
+            max_objects=args.max_objects)
+        manifest['splits'].update(
+            make_long_videos(args.out_dir, long_spec,
+                             force=args.force)['splits'])
     for split, counts in manifest['splits'].items():
         print(f'{args.out_dir} {split}: {counts["videos"]} videos, '
               f'{counts["frames"]} frames, {counts["instances"]} instances')

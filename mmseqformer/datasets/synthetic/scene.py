@@ -18,6 +18,10 @@ SHAPES = ('ellipse', 'rectangle', 'triangle')
 #: Fewer visible pixels than this count as "absent" in a frame.
 MIN_VISIBLE_PIXELS = 6
 
+#: Amplitude of the periodic stretch of an object's axes: an outline point
+#: is at most ``size / (1 - STRETCH_AMPLITUDE)`` from the centre.
+STRETCH_AMPLITUDE = 0.35
+
 
 @dataclass
 class MovingShape:
@@ -44,13 +48,17 @@ class MovingShape:
     stretch_phase: float
     stretch_speed: float
 
+    def position(self, frame_id: int) -> np.ndarray:
+        """(2,) centre (x, y) at ``frame_id``: a straight line."""
+        return self.center + self.velocity * frame_id
+
     def polygon(self, frame_id: int) -> np.ndarray:
         """Outline at ``frame_id`` as an (N, 2) int32 array of (x, y)."""
-        center = self.center + self.velocity * frame_id
+        center = self.position(frame_id)
         # Deformation: the two axes breathe in opposite phase (area roughly
         # kept, aspect ratio changes between about 0.5 and 2).
-        stretch = 1.0 + 0.35 * math.sin(self.stretch_phase +
-                                        self.stretch_speed * frame_id)
+        stretch = 1.0 + STRETCH_AMPLITUDE * math.sin(
+            self.stretch_phase + self.stretch_speed * frame_id)
         axes = np.array([self.size * stretch, self.size / stretch])
         if self.shape == 'ellipse':
             angles = np.linspace(0, 2 * math.pi, 32, endpoint=False)
@@ -91,11 +99,15 @@ def random_shape(rng: np.random.Generator, height: int, width: int,
         velocity = unit * distance / max(0.6 * (num_frames - 1), 1.0)
         center = target - unit * distance if mode == 'enter' else target
     return MovingShape(
+        center=center, velocity=velocity, size=size, **random_look(rng))
+
+
+def random_look(rng: np.random.Generator) -> dict:
+    """Draw an object's category, colour, rotation and deformation: the
+    :class:`MovingShape` fields other than its motion and size."""
+    return dict(
         shape=SHAPES[rng.integers(len(SHAPES))],
         color=tuple(int(c) for c in rng.integers(40, 256, 3)),
-        center=center,
-        velocity=velocity,
-        size=size,
         angle=rng.uniform(0, 2 * math.pi),
         spin=rng.uniform(-0.3, 0.3),
         stretch_phase=rng.uniform(0, 2 * math.pi),

@@ -23,7 +23,8 @@ import numpy as np
 import pycocotools.mask as mask_utils
 
 from ..ytvis_format import official_to_cocovid
-from .scene import SHAPES, random_background, random_shape, render_frame
+from .scene import (SHAPES, MovingShape, random_background, random_shape,
+                    render_frame)
 
 #: Category ids deliberately not 1..K, to exercise the id mapping.
 CATEGORY_IDS = (2, 5, 9)
@@ -75,6 +76,23 @@ def _write_video(root: str, split: str, name: str, video_id: int,
         random_shape(rng, height, width, num_frames)
         for _ in range(rng.integers(1, spec.max_objects + 1))
     ]
+    return render_video(root, split, name, video_id, num_frames, background,
+                        objects, rng)
+
+
+def render_video(root: str, split: str, name: str, video_id: int,
+                 num_frames: int, background: np.ndarray,
+                 objects: List[MovingShape],
+                 rng: np.random.Generator) -> Tuple[dict, List[dict]]:
+    """Render a video of ``objects`` (back to front) on ``background``
+    ((H, W, 3) uint8) into ``<root>/<split>/JPEGImages/<name>/``.
+
+    Returns:
+        tuple[dict, list[dict]]: The official ``videos`` entry and the
+        official annotations of the objects visible in some frame (without
+        ``id``).
+    """
+    height, width = background.shape[:2]
     file_names = []
     tracks = [[None] * num_frames for _ in objects]
     frame_dir = os.path.join(root, split, 'JPEGImages', name)
@@ -135,6 +153,17 @@ def _write_split(root: str, split: str, num_videos: int,
         videos.append(video)
         for instance in instances:
             annotations.append(dict(instance, id=len(annotations) + 1))
+    return write_split_files(root, split, videos, annotations)
+
+
+def write_split_files(root: str, split: str, videos: List[dict],
+                      annotations: List[dict]) -> dict:
+    """Write a split's ``<root>/<split>.json`` (official layout) and
+    ``<root>/annotations/synthetic_vis_<split>.json`` (CocoVID layout).
+
+    Returns:
+        dict: The split's counts of videos, instances and frames.
+    """
     official = dict(
         info=dict(description='mmseqformer synthetic VIS'),
         licenses=[],
