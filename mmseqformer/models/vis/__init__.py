@@ -1,8 +1,8 @@
 from .offline_inference import OfflineVideoInference, VideoSelection
 from .seqformer import SeqFormer
-from .video_engine import FrameRecord, SeqFormerEngine
+from .video_engine import FrameRecord, SeqFormerEngine, build_engine
 
 __all__ = [
     'SeqFormer', 'OfflineVideoInference', 'VideoSelection', 'FrameRecord',
-    'SeqFormerEngine'
+    'SeqFormerEngine', 'build_engine'
 ]

@@ -37,7 +37,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from .track_linker import TrackLinker
-from .video_engine import FrameRecord, SeqFormerEngine
+from .video_engine import FrameRecord, build_engine
 
 #: A decided frame: its index in the video and its instances.
 FrameOutput = Tuple[int, InstanceData]
@@ -91,7 +91,7 @@ class CausalInference:
                  model,
                  max_per_frame: int = 10,
                  score_thr: float = 0.05) -> None:
-        self.engine = SeqFormerEngine(model)
+        self.engine = build_engine(model)
         self.engine.check_decomposed()
         self.max_per_frame = max_per_frame
         self.score_thr = score_thr

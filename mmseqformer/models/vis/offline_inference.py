@@ -26,7 +26,7 @@ from mmdet.structures import TrackDataSample
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from .video_engine import FrameRecord, SeqFormerEngine
+from .video_engine import FrameRecord, build_engine
 
 
 @dataclass
@@ -64,7 +64,7 @@ class OfflineVideoInference:
     """
 
     def __init__(self, model, num_frames: Optional[int] = None) -> None:
-        self.engine = SeqFormerEngine(model)
+        self.engine = build_engine(model)
         self.head = model.track_head
         if self.head.test_cfg['embedding_frames'] is not None and \
                 num_frames is None:

@@ -83,11 +83,26 @@ def _cat(values: List[Optional[Tensor]], dim: int) -> Optional[Tensor]:
     return None if values[0] is None else torch.cat(values, dim)
 
 
+def build_engine(model) -> 'SeqFormerEngine':
+    """The inference engine of a model: its own (``model.inference_engine``,
+    e.g. another backend's) or :class:`SeqFormerEngine`."""
+    if hasattr(model, 'inference_engine'):
+        return model.inference_engine()
+    return SeqFormerEngine(model)
+
+
 class SeqFormerEngine:
     """The steps of SeqFormer inference, for frames given in any grouping.
 
+    The network runs in three methods that another backend (e.g. ONNX
+    Runtime) can override: :meth:`frame_paths` (encoder and box path),
+    :meth:`instance_path` and :meth:`instance_masks`; selection, mask
+    post-processing and everything the modes do stay shared.
+
     Args:
-        model (SeqFormer): The model, in eval mode.
+        model (SeqFormer): The model, in eval mode: its ``track_head``
+            gives the decoder layers' aggregation modes, ``test_cfg``,
+            selection and mask post-processing.
     """
 
     def __init__(self, model) -> None:
@@ -133,18 +148,25 @@ class SeqFormerEngine:
         """
         self.check_decomposed()
         self.check_frame_size(data_sample)
+        record = self.frame_paths(inputs, data_sample)
+        record.first_frame = self.num_frames
+        self.num_frames += len(record)
+        return record
+
+    def frame_paths(self, inputs: Tensor,
+                    data_sample: TrackDataSample) -> FrameRecord:
+        """The network on t frames: backbone, neck, encoder, every layer's
+        box path and the mask features (``first_frame`` left at 0)."""
         encoded = self.model.encode(inputs, [data_sample])
         paths = self.head.box_path(encoded)
         logits = paths.frame_logits
-        record = FrameRecord(
-            first_frame=self.num_frames,
+        return FrameRecord(
+            first_frame=0,
             inst_feats=torch.stack([feats[0] for feats in paths.inst_feats]),
             frame_logits=None if logits[0] is None else torch.stack(
                 [layer_logits[0] for layer_logits in logits]),
             references=paths.references[0],
             mask_feats=self.head.mask_features(encoded))
-        self.num_frames += len(record)
-        return record
 
     def new_aggregations(self) -> List[FrameAggregation]:
         """One empty aggregation per decoder layer."""
@@ -170,8 +192,15 @@ class SeqFormerEngine:
             tuple[Tensor, Tensor]: the last layer's class logits (Q, K) and
             instance queries (Q, C).
         """
-        cls_scores, inst_queries = self.head.instance_path(
+        return self.instance_path(
             [aggregation.result() for aggregation in aggregations])
+
+    def instance_path(self,
+                      aggregated: List[Tensor]) -> Tuple[Tensor, Tensor]:
+        """The network's instance path on every layer's aggregated
+        features, each (1, Q, C): the last layer's class logits (Q, K) and
+        instance queries (Q, C)."""
+        cls_scores, inst_queries = self.head.instance_path(aggregated)
         return cls_scores[-1][0], inst_queries[-1][0]
 
     @torch.no_grad()
@@ -190,11 +219,20 @@ class SeqFormerEngine:
         """
         unique_queries, inverse = queries.unique(return_inverse=True)
         img_h, img_w = self.frame_meta[0].img_shape
-        logits = self.head.instance_masks(record.mask_feats,
-                                          inst_queries[unique_queries],
-                                          record.references[:, unique_queries],
-                                          (img_w, img_h))
+        logits = self.instance_masks(record.mask_feats,
+                                     inst_queries[unique_queries],
+                                     record.references[:, unique_queries],
+                                     (img_w, img_h))
         return logits[inverse]
+
+    def instance_masks(self, mask_feats: Tensor, inst_queries: Tensor,
+                       references: Tensor, image_size: Tuple[int,
+                                                             int]) -> Tensor:
+        """The network's dynamic mask head: (n, t, H/4, W/4) logits from
+        (t, D, h, w) mask features, (n, C) instance queries, (t, n, 4)
+        references and the (width, height) of the input."""
+        return self.head.instance_masks(mask_feats, inst_queries, references,
+                                        image_size)
 
     def masks(self,
               record: FrameRecord,
