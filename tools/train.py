@@ -11,9 +11,11 @@ import sys
 # Let configs' `custom_imports = ['mmseqformer']` work from a source checkout.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 
+from mmseqformer.engine import amp_optim_wrapper  # noqa: E402
 from mmseqformer.utils import add_common_arguments, load_tool_config  # noqa
 
 
@@ -21,7 +23,10 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
-        '--amp', action='store_true', help='enable automatic mixed precision')
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision: float16 on a GPU, bfloat16 on the '
+        'CPU')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -41,8 +46,8 @@ def build_config(args: argparse.Namespace) -> Config:
     """Load the config and apply the training options."""
     cfg = load_tool_config(args)
     if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+        cfg.optim_wrapper = amp_optim_wrapper(cfg.optim_wrapper,
+                                              torch.cuda.is_available())
     if args.auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
             raise RuntimeError('the config has no "auto_scale_lr.base_batch_'

@@ -38,11 +38,16 @@ def init_vis_model(config: Union[str, Config],
                    checkpoint: Optional[str] = None,
                    device: str = 'cpu',
                    cfg_options: Optional[dict] = None,
-                   strict: bool = True) -> nn.Module:
+                   strict: bool = True,
+                   backend: str = 'pytorch') -> nn.Module:
     """A model in eval mode, with ``cfg`` and ``dataset_meta`` attached.
 
     Class names come from the checkpoint's meta, else from the config's
-    test dataset.
+    test dataset. With ``backend='onnxruntime'`` the network runs on
+    ONNX Runtime: ``checkpoint`` is then a folder written by
+    ``tools/deployment/export_onnx.py`` and the result an
+    :class:`~mmseqformer.deploy.OnnxVisModel`, which every inference
+    function takes as it takes the PyTorch model (``docs/deployment.md``).
 
     Args:
         config (str or Config): The model config.
@@ -54,10 +59,20 @@ def init_vis_model(config: Union[str, Config],
             first missing, unexpected and misshapen keys, unless the
             checkpoint fits the model exactly. False loads the keys that fit
             (mmengine's behaviour, which logs the others).
+        backend (str): ``pytorch`` or ``onnxruntime``.
 
     Returns:
-        nn.Module: The model.
+        nn.Module: The model (an ``OnnxVisModel`` for ``onnxruntime``).
     """
+    if backend == 'onnxruntime':
+        if checkpoint is None:
+            raise ValueError('the onnxruntime backend needs the exported '
+                             'model folder as checkpoint')
+        from ..deploy import init_onnx_vis_model
+        return init_onnx_vis_model(checkpoint, config, device, cfg_options)
+    if backend != 'pytorch':
+        raise ValueError("backend must be 'pytorch' or 'onnxruntime', got "
+                         f'{backend!r}')
     if isinstance(config, str):
         config = Config.fromfile(config)
     config = copy.deepcopy(config)
@@ -95,6 +110,7 @@ def inference_vis(model: nn.Module,
                   chunk_size: Optional[int] = 4,
                   progress: bool = False,
                   mode: str = 'offline',
+                  amp: bool = False,
                   **mode_options) -> VideoPrediction:
     """Segment and track the instances of one video.
 
@@ -111,6 +127,9 @@ def inference_vis(model: nn.Module,
         progress (bool): Show a progress bar over the frames.
         mode (str): ``offline`` (the whole video, official), ``online``,
             ``window`` or ``clips`` (see :func:`stream_vis`).
+        amp (bool): Run the network in mixed precision (float16 on CUDA,
+            bfloat16 on the CPU; the deformable sampling, the selection and
+            the masks stay float32).
         **mode_options: Options of the mode (see :func:`stream_vis`).
 
     Returns:
@@ -122,8 +141,8 @@ def inference_vis(model: nn.Module,
     source = open_video_source(video)
     if mode != 'offline':
         collector = TrackCollector()
-        for frame in causal_frame_predictions(model, source, mode, progress,
-                                              **mode_options):
+        for frame in causal_frame_predictions(
+                model, source, mode, progress, amp=amp, **mode_options):
             collector.add(frame.instances)
         return collector.finish(
             model.dataset_meta.get('classes'), source.announced_frames)
@@ -140,8 +159,8 @@ def inference_vis(model: nn.Module,
     needs_length = model.track_head.test_cfg['embedding_frames'] is not None
     if needs_length and length is None:
         chunk_size = None
-    video_inference = OfflineVideoInference(model,
-                                            length if needs_length else None)
+    video_inference = OfflineVideoInference(
+        model, length if needs_length else None, amp=amp)
     first_frame = 0
     for frames in iter_frame_chunks(source, chunk_size):
         inputs, data_sample = preprocess_frames(model, pipeline, frames,
@@ -166,6 +185,7 @@ def stream_vis(model: nn.Module,
                mode: str = 'online',
                chunk_size: Optional[int] = 4,
                progress: bool = False,
+               amp: bool = False,
                **mode_options) -> Iterator[FramePrediction]:
     """Segment and track the instances of a video frame by frame.
 
@@ -192,16 +212,22 @@ def stream_vis(model: nn.Module,
             Memory does not grow with the video in the first three.
         chunk_size (int, optional): ``offline`` only.
         progress (bool): Show a progress bar over the frames.
+        amp (bool): Mixed precision, as in :func:`inference_vis`.
 
     Yields:
         FramePrediction: every frame in order.
     """
     check_mode(mode)
     if mode != 'offline':
-        yield from causal_frame_predictions(model, open_video_source(video),
-                                            mode, progress, **mode_options)
+        yield from causal_frame_predictions(
+            model,
+            open_video_source(video),
+            mode,
+            progress,
+            amp=amp,
+            **mode_options)
         return
-    prediction = inference_vis(model, video, chunk_size, progress, mode,
+    prediction = inference_vis(model, video, chunk_size, progress, mode, amp,
                                **mode_options)
     for frame_index in range(len(prediction)):
         yield FramePrediction(frame_index,

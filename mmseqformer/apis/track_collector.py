@@ -35,7 +35,7 @@ class TrackCollector:
         masks = instances.masks.cpu().numpy()
         self.frame_size = tuple(masks.shape[-2:])
         rles = encode_masks(masks) if len(masks) else []
-        boxes = instances.bboxes.cpu().numpy()
+        boxes = instances.bboxes.float().cpu().numpy()
         frame = {}
         for index, track in enumerate(instances.instances_id.tolist()):
             score = float(instances.scores[index])

@@ -263,7 +263,7 @@ class PredictionCollector:
         kept = np.flatnonzero(
             self.selection.kept(torch.from_numpy(self.has_mask)).cpu().numpy())
         return VideoPrediction(
-            scores=self.selection.scores.cpu().numpy()[kept],
+            scores=self.selection.scores.float().cpu().numpy()[kept],
             labels=self.selection.labels.cpu().numpy()[kept],
             instance_ids=np.arange(len(kept)),
             masks=[[frame[i] for i in kept] for frame in self.masks],

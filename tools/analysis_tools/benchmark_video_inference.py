@@ -19,20 +19,18 @@ video run whose memory, extrapolated linearly from the shorter runs, would
 exceed ``--max-gb`` is skipped and its projection printed instead.
 """
 import argparse
-import json
 import os.path as osp
 import resource
-import subprocess
 import sys
 import time
-
-import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from mmseqformer.apis import VideoSource, inference_vis  # noqa: E402
-from mmseqformer.apis import init_vis_model  # noqa: E402
+from benchmark_runs import emit, last_error_line, run_child  # noqa: E402
+from pattern_video import PatternVideo  # noqa: E402
+
+from mmseqformer.apis import inference_vis, init_vis_model  # noqa: E402
 from mmseqformer.utils import tune_glibc_malloc  # noqa: E402
 
 
@@ -67,27 +65,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-class PatternVideo(VideoSource):
-    """A lazily drawn video: texture plus a block moving across it."""
-
-    def __init__(self, num_frames: int, height: int, width: int) -> None:
-        self.num_frames, self.height, self.width = num_frames, height, width
-        self.texture = np.random.default_rng(0).integers(
-            0, 160, (height, width, 3), dtype=np.uint8)
-        self.name, self.fps = f'pattern{num_frames}', 25.0
-
-    def __iter__(self):
-        for t in range(self.num_frames):
-            frame = self.texture.copy()
-            x = (7 * t) % (self.width - self.width // 4)
-            frame[self.height // 4:self.height // 2,
-                  x:x + self.width // 4] = (40, 200, 230)
-            yield frame
-
-    def __len__(self) -> int:
-        return self.num_frames
-
-
 def child(args: argparse.Namespace) -> None:
     """One measurement; prints a JSON line."""
     import torch
@@ -106,15 +83,14 @@ def child(args: argparse.Namespace) -> None:
     seconds = time.perf_counter() - start
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     assert len(result) == num_frames
-    print(
-        json.dumps(
-            dict(
-                mode=mode,
-                frames=num_frames,
-                s_per_frame=seconds / num_frames,
-                peak_gb=peak_gb,
-                model_gb=base_gb,
-                threads=torch.get_num_threads())))
+    emit(
+        dict(
+            mode=mode,
+            frames=num_frames,
+            s_per_frame=seconds / num_frames,
+            peak_gb=peak_gb,
+            model_gb=base_gb,
+            threads=torch.get_num_threads()))
 
 
 def measure(args: argparse.Namespace, mode: str, num_frames: int) -> dict:
@@ -123,11 +99,10 @@ def measure(args: argparse.Namespace, mode: str, num_frames: int) -> dict:
         '--config', args.config, '--chunk-size',
         str(args.chunk_size), '--size', *map(str, args.size)
     ] + (['--no-malloc-tuning'] if args.no_malloc_tuning else [])
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        return dict(
-            mode=mode, frames=num_frames, error=result.stderr[-500:].strip())
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    rows, error = run_child(command)
+    if error or not rows:
+        return dict(mode=mode, frames=num_frames, error=error or 'no result')
+    return rows[-1]
 
 
 def projected_gb(rows: list, mode: str, num_frames: int) -> float:
@@ -160,7 +135,7 @@ def main() -> None:
                 row = measure(args, mode, num_frames)
                 if 'error' in row:
                     print(f'| {mode} | {num_frames} | failed: '
-                          f'{row["error"].splitlines()[-1]} | | |')
+                          f'{last_error_line(row["error"])} | | |')
                 else:
                     print(f'| {mode} | {num_frames} | '
                           f'{row["s_per_frame"]:.2f} | {row["peak_gb"]:.2f} '

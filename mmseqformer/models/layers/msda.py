@@ -31,6 +31,20 @@ def valid_im2col_step(batch: int, im2col_step: int) -> int:
     return step
 
 
+#: Floating types too coarse for the deformable sampling.
+LOW_PRECISION_DTYPES = (torch.float16, torch.bfloat16)
+
+
+def needs_float32_sampling(value: Tensor, locations: Tensor,
+                           weights: Tensor) -> bool:
+    """Whether the sampling must be lifted to float32: autocast is on for
+    ``value``'s device or an input is float16/bfloat16. False in plain
+    float32 or float64, which then run exactly as without this check."""
+    return torch.is_autocast_enabled(value.device.type) or any(
+        tensor.dtype in LOW_PRECISION_DTYPES
+        for tensor in (value, locations, weights))
+
+
 def sampling_locations_from(reference_points: Tensor, offsets: Tensor,
                             spatial_shapes: Tensor) -> Tensor:
     """Where each head/level/point samples, normalised to [0, 1].
@@ -141,17 +155,39 @@ class FrameFoldedMSDA(MultiScaleDeformableAttention):
                                                     self.num_heads,
                                                     self.num_levels,
                                                     self.num_points, 2)
-        weights = self.attention_weights(query).view(
+        logits = self.attention_weights(query)
+        if logits.dtype in LOW_PRECISION_DTYPES:
+            # Mixed precision: CPU autocast keeps softmax in bfloat16.
+            logits = logits.float()
+        weights = logits.view(
             batch, num_query, self.num_heads,
             self.num_levels * self.num_points).softmax(-1).view(
                 batch, num_query, self.num_heads, self.num_levels,
                 self.num_points)
         locations = sampling_locations_from(reference_points, offsets,
                                             spatial_shapes)
+        if not needs_float32_sampling(value, locations, weights):
+            return self._sample_values(value, spatial_shapes,
+                                       level_start_index, locations, weights)
+        # Mixed precision: the projections above ran in float16/bfloat16;
+        # the sampling runs in float32 (mmcv's CUDA kernel has no bfloat16
+        # and would round the locations to float16; the CPU paths compute
+        # pixel coordinates in the value's dtype), then the samples go back
+        # to the value's dtype for the output projection.
+        with torch.autocast(value.device.type, enabled=False):
+            samples = self._sample_values(value.float(), spatial_shapes,
+                                          level_start_index, locations.float(),
+                                          weights.float())
+        return samples.to(value.dtype)
+
+    def _sample_values(self, value: Tensor, spatial_shapes: Tensor,
+                       level_start_index: Tensor, locations: Tensor,
+                       weights: Tensor) -> Tensor:
+        """Bilinear sampling weighted by attention, (B, Q, M * D)."""
         if value.is_cuda:
             return MultiScaleDeformableAttnFunction.apply(
                 value, spatial_shapes, level_start_index, locations, weights,
-                valid_im2col_step(batch, self.im2col_step))
+                valid_im2col_step(value.shape[0], self.im2col_step))
         if torch.is_grad_enabled():
             # Training: grid_sample's backward is about twice as fast as
             # embedding_bag's; both give the same values.

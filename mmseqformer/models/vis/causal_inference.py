@@ -83,6 +83,7 @@ class CausalInference:
             decomposition.
         max_per_frame (int): Most instances per frame.
         score_thr (float): Lowest class probability of an instance.
+        amp (bool): The network under autocast (:class:`SeqFormerEngine`).
     """
     #: Frames a frame waits for before it is decided (at most).
     latency = 0
@@ -90,8 +91,9 @@ class CausalInference:
     def __init__(self,
                  model,
                  max_per_frame: int = 10,
-                 score_thr: float = 0.05) -> None:
-        self.engine = build_engine(model)
+                 score_thr: float = 0.05,
+                 amp: bool = False) -> None:
+        self.engine = build_engine(model, amp)
         self.engine.check_decomposed()
         self.max_per_frame = max_per_frame
         self.score_thr = score_thr

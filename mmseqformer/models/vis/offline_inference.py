@@ -53,6 +53,7 @@ class OfflineVideoInference:
         model (SeqFormer): The model, in eval mode.
         num_frames (int, optional): The video's length; needed only when
             ``test_cfg['embedding_frames']`` picks frames (paper Table 6).
+        amp (bool): The network under autocast (:class:`SeqFormerEngine`).
 
     Example:
         >>> video = OfflineVideoInference(model)
@@ -63,8 +64,11 @@ class OfflineVideoInference:
         ...     ...
     """
 
-    def __init__(self, model, num_frames: Optional[int] = None) -> None:
-        self.engine = build_engine(model)
+    def __init__(self,
+                 model,
+                 num_frames: Optional[int] = None,
+                 amp: bool = False) -> None:
+        self.engine = build_engine(model, amp)
         self.head = model.track_head
         if self.head.test_cfg['embedding_frames'] is not None and \
                 num_frames is None:

@@ -22,6 +22,7 @@ Shape legend: ``t`` frames, ``L`` decoder layers, ``Q`` queries, ``C``
 embed_dims, ``K`` classes, ``D`` mask feature channels, ``h, w`` the
 stride-8 size, ``n`` chosen queries.
 """
+import contextlib
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
@@ -75,6 +76,10 @@ class FrameRecord:
             mask_feats=_cat([r.mask_feats for r in records], 0))
 
 
+def _float(value: Optional[Tensor]) -> Optional[Tensor]:
+    return None if value is None else value.float()
+
+
 def _slice(value: Optional[Tensor], start: int, stop: int) -> Optional[Tensor]:
     return None if value is None else value[:, start:stop]
 
@@ -83,12 +88,12 @@ def _cat(values: List[Optional[Tensor]], dim: int) -> Optional[Tensor]:
     return None if values[0] is None else torch.cat(values, dim)
 
 
-def build_engine(model) -> 'SeqFormerEngine':
+def build_engine(model, amp: bool = False) -> 'SeqFormerEngine':
     """The inference engine of a model: its own (``model.inference_engine``,
     e.g. another backend's) or :class:`SeqFormerEngine`."""
     if hasattr(model, 'inference_engine'):
-        return model.inference_engine()
-    return SeqFormerEngine(model)
+        return model.inference_engine(amp=amp)
+    return SeqFormerEngine(model, amp=amp)
 
 
 class SeqFormerEngine:
@@ -103,10 +108,14 @@ class SeqFormerEngine:
         model (SeqFormer): The model, in eval mode: its ``track_head``
             gives the decoder layers' aggregation modes, ``test_cfg``,
             selection and mask post-processing.
+        amp (bool): Run the network under autocast (float16 on CUDA,
+            bfloat16 on the CPU; the deformable sampling stays float32) and
+            hand float32 outputs to everything after it.
     """
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, amp: bool = False) -> None:
         self.model = model
+        self.amp = amp
         self.head = model.track_head
         self.layers = self.head.decoder.layers
         self.decomposed = all(layer.query_decompose for layer in self.layers)
@@ -148,8 +157,14 @@ class SeqFormerEngine:
         """
         self.check_decomposed()
         self.check_frame_size(data_sample)
-        record = self.frame_paths(inputs, data_sample)
-        record.first_frame = self.num_frames
+        with self.autocast(inputs.device):
+            record = self.frame_paths(inputs, data_sample)
+        record = FrameRecord(
+            self.num_frames,
+            *[_float(value) for value in (record.inst_feats,
+                                          record.frame_logits,
+                                          record.references,
+                                          record.mask_feats)])
         self.num_frames += len(record)
         return record
 
@@ -192,8 +207,10 @@ class SeqFormerEngine:
             tuple[Tensor, Tensor]: the last layer's class logits (Q, K) and
             instance queries (Q, C).
         """
-        return self.instance_path(
-            [aggregation.result() for aggregation in aggregations])
+        aggregated = [aggregation.result() for aggregation in aggregations]
+        with self.autocast(aggregated[0].device):
+            cls_scores, inst_queries = self.instance_path(aggregated)
+        return cls_scores.float(), inst_queries.float()
 
     def instance_path(self,
                       aggregated: List[Tensor]) -> Tuple[Tensor, Tensor]:
@@ -219,11 +236,21 @@ class SeqFormerEngine:
         """
         unique_queries, inverse = queries.unique(return_inverse=True)
         img_h, img_w = self.frame_meta[0].img_shape
-        logits = self.instance_masks(record.mask_feats,
-                                     inst_queries[unique_queries],
-                                     record.references[:, unique_queries],
-                                     (img_w, img_h))
-        return logits[inverse]
+        with self.autocast(inst_queries.device):
+            logits = self.instance_masks(record.mask_feats,
+                                         inst_queries[unique_queries],
+                                         record.references[:,
+                                                           unique_queries],
+                                         (img_w, img_h))
+        return logits.float()[inverse]
+
+    def autocast(self, device: torch.device):
+        """Autocast for the network when ``amp`` is on (float16 on CUDA,
+        bfloat16 elsewhere)."""
+        if not self.amp:
+            return contextlib.nullcontext()
+        dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
+        return torch.autocast(device.type, dtype=dtype)
 
     def instance_masks(self, mask_feats: Tensor, inst_queries: Tensor,
                        references: Tensor, image_size: Tuple[int,
