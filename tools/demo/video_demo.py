@@ -3,7 +3,7 @@
     python tools/demo/video_demo.py INPUT CONFIG CHECKPOINT --out OUT.mp4 \
         [--mode offline|online|window|clips] [--mode-options window=8] \
         [--score-thr 0.3] [--chunk-size 4] [--out-json OUT.json] \
-        [--out-masks DIR] [--device cpu]
+        [--out-masks DIR] [--device cpu] [--backend pytorch|onnxruntime]
 
 INPUT is a video file (mp4, avi, ...), a folder of frames, a camera index
 (``0``) or a stream URL (``rtsp://...``). In the default ``offline`` mode
@@ -55,7 +55,10 @@ def parse_args() -> argparse.Namespace:
         'input',
         help='video file, folder of frames, camera index or stream URL')
     parser.add_argument('config', help='model config')
-    parser.add_argument('checkpoint', help='model checkpoint')
+    parser.add_argument(
+        'checkpoint',
+        help='model checkpoint (with --backend onnxruntime: the folder '
+        'written by tools/deployment/export_onnx.py)')
     parser.add_argument('--out', required=True, help='output mp4')
     parser.add_argument(
         '--out-json',
@@ -88,6 +91,12 @@ def parse_args() -> argparse.Namespace:
         default=4,
         help='frames per streaming chunk; 0: whole video in one pass')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument(
+        '--backend',
+        default='pytorch',
+        choices=['pytorch', 'onnxruntime'],
+        help='what runs the network (onnxruntime: an exported '
+        'model, docs/deployment.md)')
     parser.add_argument('--fps', type=float, help='output frame rate')
     add_non_strict_argument(parser)
     parser.add_argument(
@@ -115,7 +124,8 @@ def main() -> None:
             args.checkpoint,
             args.device,
             args.cfg_options,
-            strict=not args.non_strict)
+            strict=not args.non_strict,
+            backend=args.backend)
     except CheckpointMismatchError as err:
         raise SystemExit(f'error: {err}') from None
     length = source.known_length()

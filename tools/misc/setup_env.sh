@@ -66,7 +66,8 @@ else
 fi
 
 step "Installing mmdet and test requirements"
-"${PIP[@]}" install -r requirements/mminstall.txt -r requirements/tests.txt
+"${PIP[@]}" install -r requirements/mminstall.txt -r requirements/tests.txt \
+    -r requirements/deploy.txt
 # Without their own dependencies: trackeval's opencv-python would replace
 # the cv2 of opencv-python-headless.
 "${PIP[@]}" install --no-deps -r requirements/optional.txt

@@ -1,0 +1,126 @@
+"""SeqFormer's three inference steps as modules with tensor inputs only,
+the form ``torch.onnx.export`` traces.
+
+Each wraps the model's own inference code (the same calls as
+:class:`~mmseqformer.models.vis.SeqFormerEngine`), so the graphs compute
+what PyTorch computes; trace them inside
+:func:`~mmseqformer.deploy.export_mode.traceable_inference`.
+
+Shape legend: ``t`` frames, ``L`` decoder layers, ``Q`` queries, ``C``
+embed_dims, ``K`` classes, ``D`` mask feature channels, ``h, w`` the
+stride-8 size, ``n`` chosen queries.
+"""
+from typing import Tuple
+
+import torch
+from mmdet.structures import DetDataSample
+from torch import Tensor, nn
+
+#: Input and output names of each graph (the ONNX Runtime engine uses them).
+FRAME_INPUTS = ('frames', )
+FRAME_OUTPUTS = ('inst_feats', 'frame_logits', 'references', 'mask_feats')
+INSTANCE_INPUTS = ('aggregated', )
+INSTANCE_OUTPUTS = ('cls_logits', 'inst_queries')
+MASK_INPUTS = ('mask_feats', 'inst_queries', 'references', 'image_size')
+MASK_OUTPUTS = ('mask_logits', )
+
+
+class FramePathsGraph(nn.Module):
+    """Backbone, neck, encoder, every decoder layer's box path and the mask
+    features of t frames (:meth:`SeqFormerEngine.frame_paths`).
+
+    Args:
+        model (SeqFormer): The model, in eval mode, with query
+            decomposition.
+        weighted (bool): Whether the layers aggregate frames by weights
+            (then ``frame_logits`` is an output).
+    """
+
+    def __init__(self, model: nn.Module, weighted: bool) -> None:
+        super().__init__()
+        self.model = model
+        self.weighted = weighted
+
+    def output_names(self) -> Tuple[str, ...]:
+        return tuple(name for name in FRAME_OUTPUTS
+                     if self.weighted or name != 'frame_logits')
+
+    def forward(self, frames: Tensor) -> Tuple[Tensor, ...]:
+        """
+        Args:
+            frames (Tensor): (t, 3, H, W) normalised, unpadded frames.
+
+        Returns:
+            tuple[Tensor]: ``inst_feats`` (L, t, Q, C), ``frame_logits``
+            (L, t, Q, 1) if weighted, ``references`` (t, Q, 4) and
+            ``mask_feats`` (t, D, h, w).
+        """
+        height, width = frames.shape[-2:]
+        # Unpadded frames: the encoder builds no padding mask (it never
+        # does while exporting) and needs only these two sizes.
+        frame = DetDataSample(
+            metainfo=dict(
+                img_shape=(height, width), batch_input_shape=(height, width)))
+        encoded = self.model.encode(frames[None], [[frame]])
+        head = self.model.track_head
+        paths = head.box_path(encoded)
+        outputs = [torch.stack([feats[0] for feats in paths.inst_feats])]
+        if self.weighted:
+            outputs.append(
+                torch.stack([logits[0] for logits in paths.frame_logits]))
+        outputs += [paths.references[0], head.mask_features(encoded)]
+        return tuple(outputs)
+
+
+class InstancePathGraph(nn.Module):
+    """Every layer's instance path and the last layer's class logits
+    (:meth:`SeqFormerEngine.instance_path`).
+
+    Args:
+        head (SeqFormerHead): The model's head.
+    """
+
+    def __init__(self, head: nn.Module) -> None:
+        super().__init__()
+        self.head = head
+
+    def forward(self, aggregated: Tensor) -> Tuple[Tensor, Tensor]:
+        """
+        Args:
+            aggregated (Tensor): (L, Q, C) every layer's aggregated frame
+                features.
+
+        Returns:
+            tuple[Tensor, Tensor]: class logits (Q, K) and instance queries
+            (Q, C) of the last layer.
+        """
+        cls_scores, inst_queries = self.head.instance_path(
+            [layer[None] for layer in aggregated.unbind(0)])
+        return cls_scores[-1][0], inst_queries[-1][0]
+
+
+class InstanceMasksGraph(nn.Module):
+    """The dynamic mask head (:meth:`SeqFormerEngine.instance_masks`).
+
+    Args:
+        head (SeqFormerHead): The model's head.
+    """
+
+    def __init__(self, head: nn.Module) -> None:
+        super().__init__()
+        self.head = head
+
+    def forward(self, mask_feats: Tensor, inst_queries: Tensor,
+                references: Tensor, image_size: Tensor) -> Tensor:
+        """
+        Args:
+            mask_feats (Tensor): (t, D, h, w).
+            inst_queries (Tensor): (n, C).
+            references (Tensor): (t, n, 4).
+            image_size (Tensor): (2, ) float (width, height) of the input.
+
+        Returns:
+            Tensor: (n, t, 2h, 2w) stride-4 mask logits.
+        """
+        return self.head.instance_masks(mask_feats, inst_queries, references,
+                                        image_size)
