@@ -20,9 +20,13 @@ features build the instance queries and in when a frame is decided:
   frames.
 
 Per-frame selection (all three): each query's best class and its
-probability; the ``max_per_frame`` best queries with a probability of at
-least ``score_thr`` and a non-empty mask in the frame are the frame's
-instances, with that probability as their score.
+probability; of the ``max_per_frame`` best queries with a probability of at
+least ``score_thr`` and a non-empty mask, duplicates are dropped (a mask
+overlapping a kept one by IoU above ``duplicate_iou``), the queries shown
+at the previous step kept first (then by score): a trained SeqFormer often
+has two queries on one object with close scores, and without this
+preference the object would hop between them. The rest are the frame's
+instances, with their probability as score.
 
 Shape legend: ``Q`` queries, ``K`` classes, ``n`` selected queries, ``t``
 frames, ``H, W`` the frame size.
@@ -83,6 +87,8 @@ class CausalInference:
             decomposition.
         max_per_frame (int): Most instances per frame.
         score_thr (float): Lowest class probability of an instance.
+        duplicate_iou (float): Mask IoU above which the lower-priority
+            instance is a duplicate; 1 keeps all.
         amp (bool): The network under autocast (:class:`SeqFormerEngine`).
     """
     #: Frames a frame waits for before it is decided (at most).
@@ -92,11 +98,14 @@ class CausalInference:
                  model,
                  max_per_frame: int = 10,
                  score_thr: float = 0.05,
+                 duplicate_iou: float = 0.5,
                  amp: bool = False) -> None:
         self.engine = build_engine(model, amp)
         self.engine.check_decomposed()
         self.max_per_frame = max_per_frame
         self.score_thr = score_thr
+        self.duplicate_iou = duplicate_iou
+        self.shown_queries: set = set()  # queries shown at the last step
 
     def frames_wanted(self) -> int:
         """How many frames the next :meth:`push` should bring: a step that
@@ -127,6 +136,37 @@ class CausalInference:
     def _select(self, cls_scores: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         return select_instances(cls_scores, self.max_per_frame, self.score_thr)
 
+    def _shown(self, masks: Tensor, queries: Tensor) -> Tensor:
+        """Which selected queries are shown: non-empty masks, duplicates
+        dropped (see the module's docstring); remembers them.
+
+        Args:
+            masks (Tensor): (n, ...) bool masks, best score first.
+            queries (Tensor): (n, ) their queries.
+
+        Returns:
+            Tensor: (n, ) bool.
+        """
+        flat = masks.flatten(1).float()
+        areas = flat.sum(1)
+        shown = areas > 0
+        incumbent = [int(q) in self.shown_queries for q in queries.tolist()]
+        # Incumbents first, each group best score first (stable sort).
+        order = sorted(range(len(queries)), key=lambda i: not incumbent[i])
+        if self.duplicate_iou < 1 and len(queries) > 1:
+            inter = flat @ flat.T
+            iou = inter / (areas[:, None] + areas[None] - inter).clamp(min=1)
+            kept = []
+            for index in order:
+                if not shown[index]:
+                    continue
+                if any(iou[index, k] > self.duplicate_iou for k in kept):
+                    shown[index] = False
+                else:
+                    kept.append(index)
+        self.shown_queries = set(queries[shown].tolist())
+        return shown
+
 
 class OnlineInference(CausalInference):
     """Prefix-causal SeqFormer: frame t from frames 0..t (latency 0)."""
@@ -145,8 +185,10 @@ class OnlineInference(CausalInference):
             self.aggregations)
         scores, labels, queries = self._select(self.cls_scores)
         masks = engine.masks(frame, self.inst_queries, queries)[:, 0]
+        shown = self._shown(masks, queries)
         return [(frame.first_frame,
-                 frame_instances(masks, scores, labels, queries))]
+                 frame_instances(masks[shown], scores[shown], labels[shown],
+                                 queries[shown]))]
 
 
 class WindowInference(CausalInference):
@@ -159,7 +201,7 @@ class WindowInference(CausalInference):
         similarity_thr (float): Lowest cosine similarity of instance
             queries that continues a track (:class:`TrackLinker`).
         max_lost (int): Frames a track may be unseen and still continue.
-        **kwargs: ``max_per_frame`` and ``score_thr``.
+        **kwargs: ``max_per_frame``, ``score_thr``, ``duplicate_iou``, ``amp``.
     """
 
     def __init__(self,
@@ -186,8 +228,8 @@ class WindowInference(CausalInference):
         cls_scores, inst_queries = engine.instance_queries(aggregations)
         scores, labels, queries = self._select(cls_scores)
         masks = engine.masks(frame, inst_queries, queries)[:, 0]
-        # Only instances with a mask in the frame continue or start tracks.
-        shown = masks.flatten(1).any(1)
+        # Only the instances shown continue or start tracks.
+        shown = self._shown(masks, queries)
         ids = self.linker.link(inst_queries[queries[shown]], frame.first_frame)
         return [(frame.first_frame,
                  frame_instances(masks[shown], scores[shown], labels[shown],
@@ -209,7 +251,7 @@ class ClipInference(CausalInference):
         overlap (int): o, frames shared by consecutive clips (< k).
         similarity_thr (float): Lowest affinity that continues a track.
         max_lost (int): Frames a track may be unseen and still continue.
-        **kwargs: ``max_per_frame`` and ``score_thr``.
+        **kwargs: ``max_per_frame``, ``score_thr``, ``duplicate_iou``, ``amp``.
     """
 
     def __init__(self,
@@ -256,7 +298,7 @@ class ClipInference(CausalInference):
         cls_scores, inst_queries = engine.instance_queries(aggregations)
         scores, labels, queries = self._select(cls_scores)
         masks = engine.masks(clip, inst_queries, queries)  # (n, t, H, W)
-        shown = masks.flatten(1).any(1)
+        shown = self._shown(masks, queries)
         masks, scores, labels = masks[shown], scores[shown], labels[shown]
         first_new = self.decided - clip.first_frame
         last_frame = clip.first_frame + len(clip) - 1
