@@ -14,18 +14,17 @@ approach, memory growing with the video); a chunk size streams it through
     >>> for frame in stream_vis(model, 0, mode='online'):  # camera 0
     ...     frame.frame_index, frame.instances.instances_id
 """
-import copy
 from typing import Iterator, Optional, Union
 
 import torch
 from mmdet.registry import MODELS
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from torch import nn
 
 from ..models.vis import OfflineVideoInference
 from ..utils.checkpoint_fit import check_fits, read_checkpoint
+from ..utils.tool_config import load_model_config
 from .preprocessing import (FrameProgress, build_vis_test_pipeline,
                             preprocess_frames)
 from .streaming import (FramePrediction, causal_frame_predictions, check_mode)
@@ -73,12 +72,7 @@ def init_vis_model(config: Union[str, Config],
     if backend != 'pytorch':
         raise ValueError("backend must be 'pytorch' or 'onnxruntime', got "
                          f'{backend!r}')
-    if isinstance(config, str):
-        config = Config.fromfile(config)
-    config = copy.deepcopy(config)
-    if cfg_options is not None:
-        config.merge_from_dict(cfg_options)
-    init_default_scope(config.get('default_scope', 'mmdet'))
+    config = load_model_config(config, cfg_options)
     # Weights come from the checkpoint: do not fetch pretrained backbones.
     config.model.backbone.init_cfg = None
     # Read first: a file that is not a checkpoint fails before the build.

@@ -9,7 +9,6 @@ mask post-processing, the decoder layers' aggregation modes) and
 device: its methods and settings are the PyTorch model's, and it holds no
 weights (any use of one would fail loudly; the network is in the graphs).
 """
-import copy
 import json
 import os.path as osp
 from typing import Any, Dict, List, Optional, Union
@@ -17,9 +16,9 @@ from typing import Any, Dict, List, Optional, Union
 import torch
 from mmdet.registry import MODELS
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 
 from .deploy_meta import CONFIG_FILE, META_FILE, read_deploy_meta
+from ..utils.tool_config import load_model_config
 from .onnx_engine import OnnxSeqFormerEngine
 
 
@@ -50,12 +49,7 @@ class OnnxVisModel:
         self.meta = read_deploy_meta(model_dir)
         if config is None:
             config = osp.join(model_dir, CONFIG_FILE)
-        if isinstance(config, str):
-            config = Config.fromfile(config)
-        config = copy.deepcopy(config)
-        if cfg_options is not None:
-            config.merge_from_dict(cfg_options)
-        init_default_scope(config.get('default_scope', 'mmdet'))
+        config = load_model_config(config, cfg_options)
         self.cfg = config
         self.dataset_meta = dict(self.meta['dataset_meta'])
         if isinstance(self.dataset_meta.get('classes'), list):

@@ -1,5 +1,6 @@
 """Command-line handling shared by tools/train.py and tools/test.py."""
 import argparse
+import copy
 import os
 import os.path as osp
 from typing import Optional
@@ -75,3 +76,17 @@ def load_tool_config(args: argparse.Namespace,
         cfg.strict_load = False
     setup_distributed_backend(cfg)
     return cfg
+
+
+def load_model_config(config, cfg_options: Optional[dict] = None) -> Config:
+    """A copy of ``config`` (a file or a Config) with ``cfg_options``
+    merged, its default scope made current (for the API's model
+    builders)."""
+    from mmengine.registry import init_default_scope
+    if isinstance(config, str):
+        config = Config.fromfile(config)
+    config = copy.deepcopy(config)
+    if cfg_options is not None:
+        config.merge_from_dict(cfg_options)
+    init_default_scope(config.get('default_scope', 'mmdet'))
+    return config

@@ -30,7 +30,8 @@ import numpy as np
 
 from .scene import (STRETCH_AMPLITUDE, MovingShape, random_background,
                     random_look)
-from .writer import SyntheticVISSpec, render_video, write_split_files
+from .writer import (SyntheticVISSpec, manifest_if_same, render_video,
+                     write_split_files)
 
 #: The split's name (folder, JSON files, video names).
 LONG_SPLIT = 'valid_long'
@@ -205,17 +206,11 @@ def make_long_videos(root: str,
                          f'and max_objects >= 1, got {spec}')
     manifest_path = os.path.join(root, f'manifest_{LONG_SPLIT}.json')
     wanted = json.loads(json.dumps(asdict(spec)))
-    if os.path.isfile(manifest_path):
-        with open(manifest_path) as f:
-            manifest = json.load(f)
-        if manifest.get('spec') == wanted:
-            return manifest
-        if not force:
-            raise FileExistsError(
-                f'{root} holds a {LONG_SPLIT} split made with another spec '
-                f'({manifest.get("spec")}; see {manifest_path}); pass '
-                'force=True (--force) to replace it')
-    elif not force:
+    manifest = manifest_if_same(manifest_path, wanted, force,
+                                f'{root} holds a {LONG_SPLIT} split')
+    if manifest is not None:
+        return manifest
+    if not os.path.isfile(manifest_path) and not force:
         for path in _split_paths(root):
             if os.path.exists(path):
                 raise FileExistsError(

@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -183,6 +183,24 @@ def write_split_files(root: str, split: str, videos: List[dict],
         frames=sum(video['length'] for video in videos))
 
 
+def manifest_if_same(manifest_path: str, wanted: dict, force: bool,
+                     what: str) -> Optional[dict]:
+    """The manifest at ``manifest_path`` if it was made with the spec
+    ``wanted``; None if there is none, or (with ``force``) if it differs;
+    otherwise a FileExistsError saying ``what`` is there."""
+    if not os.path.isfile(manifest_path):
+        return None
+    with open(manifest_path) as f:
+        manifest = json.load(f)
+    if manifest.get('spec') == wanted:
+        return manifest
+    if not force:
+        raise FileExistsError(
+            f'{what} made with another spec ({manifest.get("spec")}; see '
+            f'{manifest_path}); pass force=True (--force) to replace it')
+    return None
+
+
 def make_synthetic_vis(root: str,
                        spec: SyntheticVISSpec = SyntheticVISSpec(),
                        force: bool = False) -> dict:
@@ -201,17 +219,11 @@ def make_synthetic_vis(root: str,
     """
     manifest_path = os.path.join(root, 'manifest.json')
     wanted = json.loads(json.dumps(asdict(spec)))
-    if os.path.isfile(manifest_path):
-        with open(manifest_path) as f:
-            manifest = json.load(f)
-        if manifest.get('spec') == wanted:
-            return manifest
-        if not force:
-            raise FileExistsError(
-                f'{root} holds a synthetic dataset made with another spec '
-                f'({manifest.get("spec")}); pass force=True (--force) to '
-                'replace it')
-    elif os.path.exists(root) and os.listdir(root) and not force:
+    manifest = manifest_if_same(manifest_path, wanted, force,
+                                f'{root} holds a synthetic dataset')
+    if manifest is not None:
+        return manifest
+    if not os.path.isfile(manifest_path) and os.path.exists(root) and os.listdir(root) and not force:
         raise FileExistsError(f'{root} exists and is not a synthetic '
                               'dataset; choose another folder')
     parent = os.path.dirname(os.path.abspath(root))
