@@ -98,7 +98,7 @@ class CausalInference:
                  model,
                  max_per_frame: int = 10,
                  score_thr: float = 0.05,
-                 duplicate_iou: float = 0.5,
+                 duplicate_iou: float = 0.3,
                  amp: bool = False) -> None:
         self.engine = build_engine(model, amp)
         self.engine.check_decomposed()
