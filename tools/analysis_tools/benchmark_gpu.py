@@ -45,6 +45,8 @@ import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
+# The shared benchmark modules beside this script (also under runpy).
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from benchmark_runs import (
     PeakMemory,

@@ -29,6 +29,8 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
+# The shared benchmark modules beside this script (also under runpy).
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from benchmark_runs import emit, last_error_line, run_child  # noqa: E402
 from compare_modes import parse_mode_spec  # noqa: E402

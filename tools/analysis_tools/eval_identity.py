@@ -16,13 +16,17 @@ numbers are those of TrackEval's own ``scripts/run_youtube_vis.py`` on the
 same files.
 """
 import argparse
+import os.path as osp
 import sys
 
-from mmseqformer.datasets.ytvis_format import VISAnnotationError
-from mmseqformer.evaluation.functional import (CLASS_AVERAGED,
-                                               DEFAULT_SCORE_THR,
-                                               IDENTITY_METRIC_ITEMS,
-                                               evaluate_identity_files)
+# Run from a source checkout without installing.
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmseqformer.datasets.ytvis_format import VISAnnotationError  # noqa
+from mmseqformer.evaluation.functional import (  # noqa: E402
+    CLASS_AVERAGED, DEFAULT_SCORE_THR, IDENTITY_METRIC_ITEMS,
+    evaluate_identity_files)
 
 #: Detections and tracks, predicted and true, after the metrics.
 EXTRA_COLUMNS = ('Dets', 'GT_Dets', 'IDs', 'GT_IDs')
