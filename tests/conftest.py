@@ -96,3 +96,23 @@ def noisy_tiny_vis_model(noise: float = 0.05, seed: int = 0):
         for param in model.parameters():
             param.add_(torch.randn_like(param) * noise)
     return model
+
+
+def run_analysis_tool_module(name: str) -> dict:
+    """The globals of ``tools/analysis_tools/<name>`` run as a module, with
+    its directory importable (its shared benchmark modules)."""
+    import runpy
+    tools = osp.join(REPO_ROOT, 'tools', 'analysis_tools')
+    sys.path.insert(0, tools)
+    try:
+        return runpy.run_path(osp.join(tools, name))
+    finally:
+        sys.path.remove(tools)
+
+
+def markdown_table_rows(markdown: str) -> list:
+    """The cells of a markdown table's body rows."""
+    lines = [line for line in markdown.splitlines() if line.startswith('|')]
+    return [[cell.strip() for cell in line.strip('|').split('|')]
+            for line in lines[2:]]
+

@@ -3,12 +3,12 @@ the table logic (plans, projections, failed and skipped rows)."""
 import json
 import os.path as osp
 import re
-import runpy
 import sys
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import (REPO_ROOT, markdown_table_rows,
+                            run_analysis_tool_module)
 from tests.conftest import run_tool as run
 
 TOOLS = osp.join(REPO_ROOT, 'tools', 'analysis_tools')
@@ -17,18 +17,10 @@ NUMBER = r'\d+(\.\d+)?'
 
 @pytest.fixture(scope='module')
 def tool():
-    sys.path.insert(0, TOOLS)
-    try:
-        yield runpy.run_path(osp.join(TOOLS, 'benchmark_gpu.py'))
-    finally:
-        sys.path.remove(TOOLS)
+    return run_analysis_tool_module('benchmark_gpu.py')
 
 
-def table_rows(markdown: str) -> list:
-    """The cells of the table's body rows."""
-    lines = [line for line in markdown.splitlines() if line.startswith('|')]
-    return [[cell.strip() for cell in line.strip('|').split('|')]
-            for line in lines[2:]]
+table_rows = markdown_table_rows
 
 
 @pytest.mark.slow

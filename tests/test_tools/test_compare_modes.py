@@ -3,7 +3,6 @@ specs, AP and agreement computations, and tiny runs that fill the tables."""
 import json
 import os.path as osp
 import re
-import runpy
 import sys
 
 import numpy as np
@@ -12,7 +11,8 @@ import pytest
 
 from mmseqformer.datasets.synthetic import (LONG_SPLIT, LongSyntheticVISSpec,
                                             make_long_videos)
-from tests.conftest import REPO_ROOT
+from tests.conftest import (REPO_ROOT, markdown_table_rows,
+                            run_analysis_tool_module)
 from tests.conftest import run_tool as run
 
 TOOLS = osp.join(REPO_ROOT, 'tools', 'analysis_tools')
@@ -22,18 +22,10 @@ NUMBER = re.compile(r'^\d+(\.\d+)?$')
 
 @pytest.fixture(scope='module')
 def tool():
-    sys.path.insert(0, TOOLS)
-    try:
-        yield runpy.run_path(osp.join(TOOLS, 'compare_modes.py'))
-    finally:
-        sys.path.remove(TOOLS)
+    return run_analysis_tool_module('compare_modes.py')
 
 
-def table_rows(markdown: str) -> list:
-    """The cells of a table's body rows."""
-    lines = [line for line in markdown.splitlines() if line.startswith('|')]
-    return [[cell.strip() for cell in line.strip('|').split('|')]
-            for line in lines[2:]]
+table_rows = markdown_table_rows
 
 
 def tables(printed: str) -> dict:
