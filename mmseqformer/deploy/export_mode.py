@@ -5,9 +5,9 @@ and for everyone in the process, the functions whose sizes a trace would
 record as constants (or, once exported, divide by zero) for the versions
 of :mod:`mmseqformer.deploy.traceable_sampling`:
 
-- ``mmseqformer.models.layers.msda.deformable_attn_gather`` (the CPU
+- ``mmseqformer.models.layers.msda.deformable_attn_gather_at`` (the CPU
   inference sampling of every deformable attention) ->
-  :func:`deformable_attn_grid_sample` (ONNX ``GridSample``);
+  :func:`deformable_attn_grid_sample_at` (ONNX ``GridSample``);
 - ``mmseqformer.models.vis.seqformer.unflatten_levels`` ->
   :func:`unflatten_levels_traceable`;
 - mmdet's ``DeformableDetrTransformerEncoder.get_encoder_reference_points``
@@ -28,7 +28,7 @@ from mmdet.models.layers.transformer import DeformableDetrTransformerEncoder
 
 from ..models.layers import DynamicMaskHead, msda
 from ..models.vis import seqformer
-from .traceable_sampling import (deformable_attn_grid_sample,
+from .traceable_sampling import (deformable_attn_grid_sample_at,
                                  encoder_reference_points_traceable,
                                  split_params_traceable,
                                  unflatten_levels_traceable)
@@ -36,7 +36,7 @@ from .traceable_sampling import (deformable_attn_grid_sample,
 #: (module or class, attribute, replacement) patched by
 #: traceable_inference; each attribute is defined by that very owner.
 PATCHES = (
-    (msda, 'deformable_attn_gather', deformable_attn_grid_sample),
+    (msda, 'deformable_attn_gather_at', deformable_attn_grid_sample_at),
     (seqformer, 'unflatten_levels', unflatten_levels_traceable),
     (DeformableDetrTransformerEncoder, 'get_encoder_reference_points',
      staticmethod(encoder_reference_points_traceable)),

@@ -1,7 +1,7 @@
 """Deformable-attention sampling and level unflattening for ONNX export.
 
 The inference code reads the level sizes as Python integers
-(``spatial_shapes.tolist()`` in :func:`deformable_attn_gather` and
+(``spatial_shapes.tolist()`` in :func:`deformable_attn_gather_at` and
 :func:`~mmseqformer.models.vis.seqformer.unflatten_levels`; a list of sizes
 in mmcv's ``multi_scale_deformable_attn_pytorch``), which a trace records
 as constants: the graph would then only run at the traced frame size.
@@ -21,6 +21,8 @@ from typing import List, Tuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from ..models.layers.deformable_sampling import sampling_locations_from
 
 
 def deformable_attn_grid_sample(value: Tensor, spatial_shapes: Tensor,
@@ -68,6 +70,29 @@ def deformable_attn_grid_sample(value: Tensor, spatial_shapes: Tensor,
     output = (torch.stack(samples, -2).flatten(-2) * weights).sum(-1)
     return output.view(batch, num_heads * dims,
                        num_query).transpose(1, 2).contiguous()
+
+
+def deformable_attn_grid_sample_at(value: Tensor, spatial_shapes: Tensor,
+                                   reference_points: Tensor, offsets: Tensor,
+                                   attention_weights: Tensor) -> Tensor:
+    """Drop-in for :func:`deformable_attn_gather_at`: the sampling
+    locations from the whole-tensor formula (symbolic sizes), then
+    :func:`deformable_attn_grid_sample`.
+
+    Args:
+        value (Tensor): (B, V, M, D).
+        spatial_shapes (Tensor): (L, 2) level sizes (h, w).
+        reference_points (Tensor): (B, Q, L, 2 or 4), normalised.
+        offsets (Tensor): (B, Q, M, L, P, 2).
+        attention_weights (Tensor): (B, Q, M, L, P).
+
+    Returns:
+        Tensor: (B, Q, M * D).
+    """
+    return deformable_attn_grid_sample(
+        value, spatial_shapes,
+        sampling_locations_from(reference_points, offsets, spatial_shapes),
+        attention_weights)
 
 
 def unflatten_levels_traceable(memory: Tensor,

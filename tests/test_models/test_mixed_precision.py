@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 from mmdet.registry import MODELS
-from mmengine.registry import OPTIM_WRAPPERS
+from mmengine.registry import OPTIM_WRAPPERS, init_default_scope
 
 from mmseqformer.engine import CPUBFloat16OptimWrapper, amp_optim_wrapper
 from mmseqformer.models.layers import FrameFoldedMSDA
@@ -39,6 +39,7 @@ def relative_distance(low, ref) -> float:
 
 
 def perturbed_tiny_model():
+    init_default_scope('mmdet')  # module fixtures run before the autouse one
     torch.manual_seed(0)
     model = MODELS.build(tiny_seqformer_cfg())
     model.init_weights()
@@ -83,16 +84,18 @@ def test_deformable_sampling_runs_in_float32_under_autocast(grad):
     seen = []
     sample_values = attn._sample_values
 
-    def recording(value, shapes, starts, locations, weights):
-        seen.append((value.dtype, locations.dtype, weights.dtype))
-        return sample_values(value, shapes, starts, locations, weights)
+    def recording(value, shapes, starts, references, offsets, weights):
+        seen.append(
+            (value.dtype, references.dtype, offsets.dtype, weights.dtype))
+        return sample_values(value, shapes, starts, references, offsets,
+                             weights)
 
     attn._sample_values = recording
     with torch.set_grad_enabled(grad):
         reference = attn.sample(*inputs)
         with torch.autocast(**BF16):
             low = attn.sample(*inputs)
-    assert seen == [(torch.float32, ) * 3] * 2
+    assert seen == [(torch.float32, ) * 4] * 2
     assert reference.dtype == torch.float32 and low.dtype == torch.bfloat16
     # Measured 8.5e-3 (the bfloat16 value projection).
     assert 0 < relative_distance(low, reference) < 2e-2

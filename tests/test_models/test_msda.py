@@ -6,8 +6,8 @@ from mmcv.ops.multi_scale_deform_attn import \
 
 from mmseqformer.models.layers import (DualProjectionMSDA, FrameFoldedMSDA,
                                        valid_im2col_step)
-from mmseqformer.models.layers.deformable_sampling import \
-    deformable_attn_gather
+from mmseqformer.models.layers.deformable_sampling import (
+    deformable_attn_gather, deformable_attn_gather_at, sampling_locations_from)
 
 SHAPES = torch.tensor([[6, 8], [3, 4]])
 STARTS = torch.tensor([0, 48])
@@ -107,3 +107,31 @@ def test_gather_sampling_equals_mmcv_grid_sample_path(batch, heads, points):
     for name, a, e in zip(('value', 'locations', 'weights'), actual_grads,
                           expected_grads):
         torch.testing.assert_close(a, e, rtol=0, atol=1e-10, msg=name)
+
+
+@pytest.mark.parametrize('ref_dims', [2, 4])
+def test_gather_at_references_equals_gather_at_locations_bit_for_bit(
+        ref_dims):
+    """The level-by-level locations of ``deformable_attn_gather_at`` are the
+    whole-tensor formula's, bit for bit, in float32 (so are the samples)."""
+    torch.manual_seed(1)
+    shapes = torch.tensor([[7, 9], [4, 5], [2, 3]])
+    num_value = int(shapes.prod(1).sum())
+    value = torch.randn(3, num_value, 2, 4)
+    references = torch.rand(3, 13, 3, ref_dims)
+    offsets = torch.randn(3, 13, 2, 3, 5, 2) * 3
+    weights = torch.rand(3, 13, 2, 3, 5).softmax(-1)
+    expected = deformable_attn_gather(
+        value, shapes, sampling_locations_from(references, offsets, shapes),
+        weights)
+    actual = deformable_attn_gather_at(value, shapes, references, offsets,
+                                       weights)
+    assert torch.equal(actual, expected)
+    # And both are mmcv's sampling up to float rounding.
+    torch.testing.assert_close(
+        actual,
+        multi_scale_deformable_attn_pytorch(
+            value, shapes,
+            sampling_locations_from(references, offsets, shapes), weights),
+        rtol=1e-5,
+        atol=1e-6)

@@ -109,6 +109,20 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
+    """This machine's float32 matrix-product rate on the CPU right now
+    (GFLOP/s, median of ``repeats`` (size x size) products with torch's
+    threads): what arithmetic-bound code can reach."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        seconds.append(time.perf_counter() - start)
+    return 2 * size**3 / median(seconds) / 1e9
+
+
 class PeakMemory:
     """Peak memory of a stretch of work in this process.
 

@@ -15,7 +15,8 @@ from mmdet.registry import MODELS
 from mmengine.model import xavier_init
 from torch import Tensor, nn
 
-from .deformable_sampling import deformable_attn_gather
+from .deformable_sampling import (deformable_attn_gather_at,
+                                  sampling_locations_from)
 
 
 def valid_im2col_step(batch: int, im2col_step: int) -> int:
@@ -35,41 +36,12 @@ def valid_im2col_step(batch: int, im2col_step: int) -> int:
 LOW_PRECISION_DTYPES = (torch.float16, torch.bfloat16)
 
 
-def needs_float32_sampling(value: Tensor, locations: Tensor,
-                           weights: Tensor) -> bool:
+def needs_float32_sampling(value: Tensor, *others: Tensor) -> bool:
     """Whether the sampling must be lifted to float32: autocast is on for
     ``value``'s device or an input is float16/bfloat16. False in plain
     float32 or float64, which then run exactly as without this check."""
     return torch.is_autocast_enabled(value.device.type) or any(
-        tensor.dtype in LOW_PRECISION_DTYPES
-        for tensor in (value, locations, weights))
-
-
-def sampling_locations_from(reference_points: Tensor, offsets: Tensor,
-                            spatial_shapes: Tensor) -> Tensor:
-    """Where each head/level/point samples, normalised to [0, 1].
-
-    Args:
-        reference_points (Tensor): (B, Q, L, 2) points (x, y) or (B, Q, L, 4)
-            boxes (cx, cy, w, h), normalised to the valid image.
-        offsets (Tensor): (B, Q, M, L, P, 2) predicted offsets.
-        spatial_shapes (Tensor): (L, 2) feature sizes (h, w).
-
-    Returns:
-        Tensor: (B, Q, M, L, P, 2) sampling locations (x, y).
-    """
-    if reference_points.shape[-1] == 2:
-        normalizer = torch.stack(
-            [spatial_shapes[..., 1], spatial_shapes[..., 0]], -1)
-        return reference_points[:, :, None, :, None, :] + \
-            offsets / normalizer[None, None, None, :, None, :]
-    if reference_points.shape[-1] == 4:
-        num_points = offsets.shape[-2]
-        return reference_points[:, :, None, :, None, :2] + \
-            offsets / num_points * reference_points[:, :, None, :, None, 2:] \
-            * 0.5
-    raise ValueError('the last dim of reference_points must be 2 or 4, got '
-                     f'{reference_points.shape[-1]}')
+        tensor.dtype in LOW_PRECISION_DTYPES for tensor in (value, ) + others)
 
 
 @MODELS.register_module()
@@ -79,7 +51,7 @@ class FrameFoldedMSDA(MultiScaleDeformableAttention):
     Identical parameters, initialisation and output. On CUDA, mmcv's kernel
     with ``im2col_step`` reduced per call to a divisor of the batch size (see
     :func:`valid_im2col_step`); elsewhere, without gradients (inference),
-    :func:`deformable_attn_gather` instead of mmcv's ``grid_sample`` path
+    :func:`deformable_attn_gather_at` instead of mmcv's ``grid_sample`` path
     (same result, several times less memory traffic), and mmcv's path when
     training (its backward is faster). Used by the encoder, where every
     frame of every clip is one batch entry. Always ``batch_first``.
@@ -164,37 +136,42 @@ class FrameFoldedMSDA(MultiScaleDeformableAttention):
             self.num_levels * self.num_points).softmax(-1).view(
                 batch, num_query, self.num_heads, self.num_levels,
                 self.num_points)
-        locations = sampling_locations_from(reference_points, offsets,
-                                            spatial_shapes)
-        if not needs_float32_sampling(value, locations, weights):
+        if not needs_float32_sampling(value, reference_points, offsets,
+                                      weights):
             return self._sample_values(value, spatial_shapes,
-                                       level_start_index, locations, weights)
+                                       level_start_index, reference_points,
+                                       offsets, weights)
         # Mixed precision: the projections above ran in float16/bfloat16;
-        # the sampling runs in float32 (mmcv's CUDA kernel has no bfloat16
-        # and would round the locations to float16; the CPU paths compute
-        # pixel coordinates in the value's dtype), then the samples go back
-        # to the value's dtype for the output projection.
+        # the locations and the sampling are computed in float32 (mmcv's
+        # CUDA kernel has no bfloat16 and would round the locations to
+        # float16; the CPU paths compute pixel coordinates in the value's
+        # dtype), then the samples go back to the value's dtype for the
+        # output projection.
         with torch.autocast(value.device.type, enabled=False):
             samples = self._sample_values(value.float(), spatial_shapes,
-                                          level_start_index, locations.float(),
-                                          weights.float())
+                                          level_start_index,
+                                          reference_points.float(),
+                                          offsets.float(), weights.float())
         return samples.to(value.dtype)
 
     def _sample_values(self, value: Tensor, spatial_shapes: Tensor,
-                       level_start_index: Tensor, locations: Tensor,
-                       weights: Tensor) -> Tensor:
+                       level_start_index: Tensor, reference_points: Tensor,
+                       offsets: Tensor, weights: Tensor) -> Tensor:
         """Bilinear sampling weighted by attention, (B, Q, M * D)."""
-        if value.is_cuda:
-            return MultiScaleDeformableAttnFunction.apply(
-                value, spatial_shapes, level_start_index, locations, weights,
-                valid_im2col_step(value.shape[0], self.im2col_step))
-        if torch.is_grad_enabled():
+        if value.is_cuda or torch.is_grad_enabled():
+            locations = sampling_locations_from(reference_points, offsets,
+                                                spatial_shapes)
+            if value.is_cuda:
+                return MultiScaleDeformableAttnFunction.apply(
+                    value, spatial_shapes, level_start_index, locations,
+                    weights, valid_im2col_step(value.shape[0],
+                                               self.im2col_step))
             # Training: grid_sample's backward is about twice as fast as
             # embedding_bag's; both give the same values.
             return multi_scale_deformable_attn_pytorch(value, spatial_shapes,
                                                        locations, weights)
-        return deformable_attn_gather(value, spatial_shapes, locations,
-                                      weights)
+        return deformable_attn_gather_at(value, spatial_shapes,
+                                         reference_points, offsets, weights)
 
 
 @MODELS.register_module()
