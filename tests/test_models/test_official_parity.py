@@ -26,7 +26,8 @@ from mmengine.structures import InstanceData
 
 from mmseqformer.models.utils import (check_state_dict_fits,
                                       official_to_mmseqformer)
-from mmseqformer.models.utils.official_keys import official_to_ours
+from mmseqformer.models.utils.official_keys import (official_loss_to_ours,
+                                                    official_to_ours)
 from mmseqformer.testing.tiny_seqformer import official_tiny_seqformer_cfg
 from tests.conftest import REPO_ROOT
 
@@ -34,13 +35,6 @@ DATA = osp.join(REPO_ROOT, 'tests', 'data', 'official_tiny')
 #: The official 42-row class heads kept whole (label = row): the official
 #: focal loss runs over all 42 columns.
 ROWS = tuple(range(42))
-#: Official loss name -> ours (ours carry the weights, the official's do not).
-LOSS_NAMES = dict(
-    loss_ce='loss_cls',
-    loss_bbox='loss_bbox',
-    loss_giou='loss_iou',
-    loss_mask='loss_mask',
-    loss_dice='loss_dice')
 # Bounds (float64 on both sides), about 10x the largest differences
 # measured (2026-11-25): logits 3.6e-08, boxes 5.6e-10, mask logits 5.3e-08
 # of their largest magnitude, loss terms 9.0e-09 relative, gradients 2.9e-08
@@ -201,12 +195,9 @@ def test_every_loss_term_matches_official(train_step):
     official = fixture['losses']
     expected = {}
     for name, value in official.items():
-        base, _, layer = name.rpartition('_')
-        if name in LOSS_NAMES:
-            base, layer = name, None
-        ours = LOSS_NAMES[base] if layer is None \
-            else f'd{layer}.{LOSS_NAMES[base]}'
-        expected[ours] = value * fixture['loss_weights'][name]
+        # Ours carry the weights, the official's do not.
+        expected[official_loss_to_ours(name)] = \
+            value * fixture['loss_weights'][name]
     assert set(losses) == set(expected)
     for name, value in expected.items():
         assert value > 0, name

@@ -46,10 +46,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from benchmark_runs import (emit, last_error_line, matmul_gflops,  # noqa
                             median, run_child)
-from pattern_video import PatternVideo  # noqa: E402
-
-from mmseqformer.apis import inference_vis, init_vis_model  # noqa: E402
-from mmseqformer.utils import tune_glibc_malloc  # noqa: E402
+from pattern_frames import PatternFrames  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -65,6 +62,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--official-root',
         help='official SeqFormer checkout: adds the official mode')
+    parser.add_argument(
+        '--official-python',
+        default=sys.executable,
+        help='Python of an environment with torch, torchvision, scipy and '
+        'pycocotools for the official rows (default: this one)')
     parser.add_argument(
         '--repeats',
         type=int,
@@ -111,9 +113,16 @@ def child(args: argparse.Namespace) -> None:
     if mode == 'official':
         from benchmark_workloads import (build_official_inference_model,
                                          official_video_inference)
-        run = official_video_inference(
-            build_official_inference_model(args.official_root, 'cpu'), 'cpu')
+        run = torch.no_grad()(
+            official_video_inference(
+                build_official_inference_model(args.official_root, 'cpu'),
+                'cpu'))
+        video = PatternFrames(num_frames, *args.size)
     else:
+        from pattern_video import PatternVideo
+
+        from mmseqformer.apis import inference_vis, init_vis_model
+        from mmseqformer.utils import tune_glibc_malloc
         if not args.no_malloc_tuning:
             tune_glibc_malloc()
         model = init_vis_model(osp.join(REPO, args.config))
@@ -124,7 +133,7 @@ def child(args: argparse.Namespace) -> None:
                 video,
                 chunk_size=args.chunk_size if mode == 'streaming' else None)
 
-    video = PatternVideo(num_frames, *args.size)
+        video = PatternVideo(num_frames, *args.size)
     base_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     start = time.perf_counter()
     result = run(video)
@@ -143,8 +152,9 @@ def child(args: argparse.Namespace) -> None:
 
 
 def measure(args: argparse.Namespace, mode: str, num_frames: int) -> dict:
+    python = args.official_python if mode == 'official' else sys.executable
     command = [
-        sys.executable, __file__, '--child', f'{mode}:{num_frames}',
+        python, __file__, '--child', f'{mode}:{num_frames}',
         '--config', args.config, '--chunk-size',
         str(args.chunk_size), '--size', *map(str, args.size)
     ] + (['--no-malloc-tuning'] if args.no_malloc_tuning else []) + (

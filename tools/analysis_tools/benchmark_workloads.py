@@ -31,9 +31,9 @@ from torch import nn
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-
-from mmseqformer.testing.synthetic_clips import (  # noqa: E402
-    make_training_clips, training_batch)
+# mmseqformer is imported where our code needs it: the official code's
+# functions run in children whose Python may have torch, torchvision and
+# scipy only.
 
 #: Normalisation of the official ``inference.py`` (RGB, in [0, 1]).
 OFFICIAL_MEAN = (0.485, 0.456, 0.406)
@@ -106,6 +106,7 @@ def our_num_classes(model: nn.Module) -> int:
 def our_training_step(model: nn.Module, clips: List[dict], device: str,
                       amp: bool) -> Callable[[], dict]:
     """A function that runs one training step and returns the losses."""
+    from mmseqformer.testing.synthetic_clips import training_batch
     inputs, samples = training_batch(clips, device=device)
 
     def losses() -> dict:
@@ -279,6 +280,7 @@ def _training_step(model: nn.Module, losses: Callable[[], dict], device: str,
 def synthetic_clips(num_clips: int, num_frames: int, height: int, width: int,
                     num_classes: int) -> List[dict]:
     """The training batch of both codes: 3 drifting instances per clip."""
+    from mmseqformer.testing.synthetic_clips import make_training_clips
     return make_training_clips(
         num_clips,
         num_frames,

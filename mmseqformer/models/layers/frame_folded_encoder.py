@@ -1,13 +1,16 @@
 """Deformable DETR encoder run on frames folded into the batch."""
+import torch
 from mmdet.models.layers.transformer import (
     DeformableDetrTransformerEncoder, DeformableDetrTransformerEncoderLayer)
 from mmengine.model import ModuleList
 
+from .cpu_fused_ffn import CPUFusedFFN
 from .msda import FrameFoldedMSDA
 
 
 class FrameFoldedEncoderLayer(DeformableDetrTransformerEncoderLayer):
-    """mmdet's encoder layer with :class:`FrameFoldedMSDA` attention.
+    """mmdet's encoder layer with :class:`FrameFoldedMSDA` attention and
+    :class:`CPUFusedFFN` (mmcv's FFN, fused at CPU inference).
 
     NOTE: the official encoder's attention also owns an ``output_proj_box``
     that it never uses; it has no counterpart here (the converter drops it).
@@ -16,6 +19,13 @@ class FrameFoldedEncoderLayer(DeformableDetrTransformerEncoderLayer):
     def _init_layers(self) -> None:
         super()._init_layers()
         self.self_attn = FrameFoldedMSDA(**self.self_attn_cfg)
+        # The FFN mmdet built, in the fused class; built without drawing
+        # from the random generator, so a seeded model initialises as
+        # before this class existed.
+        with torch.random.fork_rng(devices=[]):
+            ffn = CPUFusedFFN(**self.ffn_cfg)
+        ffn.load_state_dict(self.ffn.state_dict())
+        self.ffn = ffn
 
 
 class FrameFoldedEncoder(DeformableDetrTransformerEncoder):

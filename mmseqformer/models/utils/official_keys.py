@@ -82,6 +82,28 @@ DUPLICATED_OFFICIAL = {
 }
 
 
+#: Official loss term -> ours (the last decoder layer's; the others carry a
+#: layer suffix, ``loss_ce_0`` -> ``d0.loss_cls``).
+LOSS_NAMES = dict(
+    loss_ce='loss_cls',
+    loss_bbox='loss_bbox',
+    loss_giou='loss_iou',
+    loss_mask='loss_mask',
+    loss_dice='loss_dice')
+
+
+def official_loss_to_ours(name: str) -> str:
+    """Our name of an official ``SetCriterion`` loss term.
+
+    Raises:
+        KeyError: For a term we do not compute.
+    """
+    if name in LOSS_NAMES:
+        return LOSS_NAMES[name]
+    base, _, layer = name.rpartition('_')
+    return f'd{layer}.{LOSS_NAMES[base]}'
+
+
 def official_to_ours(name: str) -> Optional[str]:
     """Our key for an official key, or None when no rule matches."""
     for pattern, replacement in RULES:
