@@ -9,8 +9,7 @@ from typing import Tuple
 
 import torch
 from mmcv.ops import MultiScaleDeformableAttention
-from mmcv.ops.multi_scale_deform_attn import (
-    MultiScaleDeformableAttnFunction, multi_scale_deformable_attn_pytorch)
+from mmcv.ops.multi_scale_deform_attn import MultiScaleDeformableAttnFunction
 from mmdet.registry import MODELS
 from mmengine.model import xavier_init
 from torch import Tensor, nn
@@ -50,11 +49,13 @@ class FrameFoldedMSDA(MultiScaleDeformableAttention):
 
     Identical parameters, initialisation and output. On CUDA, mmcv's kernel
     with ``im2col_step`` reduced per call to a divisor of the batch size (see
-    :func:`valid_im2col_step`); elsewhere, without gradients (inference),
-    :func:`deformable_attn_gather_at` instead of mmcv's ``grid_sample`` path
-    (same result, several times less memory traffic), and mmcv's path when
-    training (its backward is faster). Used by the encoder, where every
-    frame of every clip is one batch entry. Always ``batch_first``.
+    :func:`valid_im2col_step`); elsewhere :func:`deformable_attn_gather_at`
+    instead of mmcv's ``grid_sample`` path (``multi_scale_deformable_attn_
+    pytorch``, which the official code also runs off CUDA): the same values
+    and gradients without materialising a (B * M, D, Q, L * P) tensor, which
+    made a CPU training step of the R50 model 1.4x slower and its inference
+    several times slower (docs/benchmarks.md). Used by the encoder, where
+    every frame of every clip is one batch entry. Always ``batch_first``.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -158,18 +159,12 @@ class FrameFoldedMSDA(MultiScaleDeformableAttention):
                        level_start_index: Tensor, reference_points: Tensor,
                        offsets: Tensor, weights: Tensor) -> Tensor:
         """Bilinear sampling weighted by attention, (B, Q, M * D)."""
-        if value.is_cuda or torch.is_grad_enabled():
-            locations = sampling_locations_from(reference_points, offsets,
-                                                spatial_shapes)
-            if value.is_cuda:
-                return MultiScaleDeformableAttnFunction.apply(
-                    value, spatial_shapes, level_start_index, locations,
-                    weights, valid_im2col_step(value.shape[0],
-                                               self.im2col_step))
-            # Training: grid_sample's backward is about twice as fast as
-            # embedding_bag's; both give the same values.
-            return multi_scale_deformable_attn_pytorch(value, spatial_shapes,
-                                                       locations, weights)
+        if value.is_cuda:
+            return MultiScaleDeformableAttnFunction.apply(
+                value, spatial_shapes, level_start_index,
+                sampling_locations_from(reference_points, offsets,
+                                        spatial_shapes), weights,
+                valid_im2col_step(value.shape[0], self.im2col_step))
         return deformable_attn_gather_at(value, spatial_shapes,
                                          reference_points, offsets, weights)
 
