@@ -22,8 +22,9 @@ class CPUFusedFFN(FFN):
     accumulates the product into it; for the encoder's (rows, 1024) hidden
     layer (20 MB per 360p frame) that extra pass and the ReLU's cost about
     6% of the whole R50 inference on a 2-core CPU (docs/benchmarks.md).
-    Training, gradients, other devices and dtypes, and FFNs of another
-    shape (not Linear-ReLU-Linear with identity) take mmcv's path.
+    Training, gradients, other devices and dtypes, traces (ONNX export: the
+    oneDNN op has no ONNX form) and FFNs of another shape (not
+    Linear-ReLU-Linear with identity) take mmcv's path.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -49,7 +50,8 @@ class CPUFusedFFN(FFN):
         """
         if not (self._fusable and not self.training
                 and not torch.is_grad_enabled() and x.device.type == 'cpu'
-                and x.dtype == torch.float32):
+                and x.dtype == torch.float32
+                and not torch.jit.is_tracing()):
             return super().forward(x, identity)
         expand, project = self.layers[0][0], self.layers[1]
         rows = x.reshape(-1, x.shape[-1])
