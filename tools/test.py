@@ -2,6 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT                 # AP on the val set
     python tools/test.py CONFIG CHECKPOINT --format-only [--out-dir DIR]
+    python tools/test.py CONFIG CHECKPOINT --amp           # mixed precision
 
 With ``--format-only`` it writes ``DIR/results.json`` and
 ``DIR/results.submission_file.zip`` (default DIR: ``<work_dir>/submission``);
@@ -48,6 +49,11 @@ def parse_args() -> argparse.Namespace:
         '--out-dir',
         help='where --format-only writes its files '
         '(default: <work_dir>/submission)')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='run the network in mixed precision (float16 on a GPU, '
+        'bfloat16 on the CPU; test_cfg.amp of the head)')
     add_common_arguments(parser)
     return parser.parse_args()
 
@@ -71,6 +77,9 @@ def build_config(args: argparse.Namespace) -> Config:
         raise SystemExit(f'error: checkpoint not found: {args.checkpoint}')
     cfg = load_tool_config(args)
     cfg.load_from = args.checkpoint
+    if args.amp:
+        head = cfg.model.track_head
+        head.test_cfg = dict(head.get('test_cfg') or {}, amp=True)
     if args.format_only:
         for metric in evaluator_list(cfg.test_evaluator):
             metric['format_only'] = True

@@ -228,3 +228,24 @@ def test_inference_vis_in_bfloat16_stays_close_to_float32():
         assert np.isfinite(low.scores).all()
     low = inference_vis(model, frames, chunk_size=2, amp=True)
     assert abs(low.scores[0] - full.scores[0]) < 2e-2
+
+
+def test_test_cfg_amp_runs_the_network_in_bfloat16():
+    """``test_cfg.amp`` (``tools/test.py --amp``): ``predict`` runs the
+    backbone under autocast, and its scores stay close to float32's."""
+    from tests.test_models.test_seqformer import batch
+    model = perturbed_tiny_model().eval()
+    autocast_seen = []
+    model.backbone.register_forward_pre_hook(
+        lambda *_: autocast_seen.append(torch.is_autocast_enabled('cpu')))
+    scores = {}
+    for amp in (False, True):
+        model.track_head.test_cfg['amp'] = amp
+        data = batch(model, num_frames=4, shapes=((3, 70, 90), ),
+                     training=False)
+        with torch.no_grad():
+            sample = model(**data, mode='predict')[0]
+        scores[amp] = sample[0].pred_track_instances.scores
+    assert autocast_seen == [False, True]
+    assert scores[True].dtype == torch.float32
+    torch.testing.assert_close(scores[True], scores[False], rtol=0, atol=2e-2)

@@ -1,17 +1,15 @@
 """tools/analysis_tools/benchmark_gpu.py: its CI-sized run on the CPU, and
 the table logic (plans, projections, failed and skipped rows)."""
 import json
-import os.path as osp
 import re
 import sys
 
 import pytest
 
-from tests.conftest import (REPO_ROOT, markdown_table_rows,
+from tests.conftest import (markdown_table_rows,
                             run_analysis_tool_module)
 from tests.conftest import run_tool as run
 
-TOOLS = osp.join(REPO_ROOT, 'tools', 'analysis_tools')
 NUMBER = r'\d+(\.\d+)?'
 
 
@@ -28,7 +26,7 @@ def test_smoke_run_on_cpu_fills_the_table(tmp_path):
     out = tmp_path / 'benchmark.json'
     printed = run([
         sys.executable, 'tools/analysis_tools/benchmark_gpu.py', '--device',
-        'cpu', '--smoke', '--out',
+        'cpu', '--smoke', '--peer', '--out',
         str(out)
     ])
     result = json.loads(out.read_text())
@@ -36,14 +34,17 @@ def test_smoke_run_on_cpu_fills_the_table(tmp_path):
     machine = result['machine']
     assert machine['torch'] and machine['mmcv'] and machine['date']
     rows = result['rows']
-    # 1 length x (whole, streaming) x (fp32, AMP) + training x 2.
-    assert [(r['task'], r['mode'], r['precision'])
-            for r in rows] == [('inference', 'whole', 'fp32'),
-                               ('inference', 'whole', 'amp'),
-                               ('inference', 'streaming', 'fp32'),
-                               ('inference', 'streaming', 'amp'),
-                               ('training', 'train step', 'fp32'),
-                               ('training', 'train step', 'amp')]
+    # Ours: 1 length x (whole, streaming) x (fp32, AMP) + training x 2;
+    # the peer: whole-video inference x 2.
+    assert [(r['code'], r['task'], r['mode'], r['precision'])
+            for r in rows] == [('ours', 'inference', 'whole', 'fp32'),
+                               ('ours', 'inference', 'whole', 'amp'),
+                               ('ours', 'inference', 'streaming', 'fp32'),
+                               ('ours', 'inference', 'streaming', 'amp'),
+                               ('ours', 'training', 'train step', 'fp32'),
+                               ('ours', 'training', 'train step', 'amp'),
+                               ('mask2former', 'inference', 'whole', 'fp32'),
+                               ('mask2former', 'inference', 'whole', 'amp')]
     for row in rows:
         assert 'error' not in row and 'skipped' not in row, row
         assert row['peak_gb'] > 0.1 and row['seconds']
@@ -75,6 +76,9 @@ def test_official_code_has_whole_video_rows_only(tool):
     assert {r['mode'] for r in official if r['task'] == 'inference'} == \
         {'whole'}
     assert len(official) == 2 * 2 + 2
+    peer = tool['planned_runs'](settings, 'mask2former')
+    assert [(r['task'], r['mode']) for r in peer] == [('inference', 'whole')
+                                                      ] * 4
     # Shorter videos first: whole-video memory is projected from them.
     assert [r['frames'] for r in ours[:8]] == [5] * 4 + [36] * 4
 

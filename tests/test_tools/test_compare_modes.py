@@ -15,7 +15,6 @@ from tests.conftest import (REPO_ROOT, markdown_table_rows,
                             run_analysis_tool_module)
 from tests.conftest import run_tool as run
 
-TOOLS = osp.join(REPO_ROOT, 'tools', 'analysis_tools')
 TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
 NUMBER = re.compile(r'^\d+(\.\d+)?$')
 

@@ -20,7 +20,11 @@ Rows (random weights: speed and memory do not depend on them):
 - with ``--official-root``, the same for the official code
   (wjf5203/SeqFormer; ``official_seqformer.py`` imports it, patched in
   memory; on CUDA its deformable attention runs mmcv's copy of its own
-  kernel). It needs torchvision and scipy.
+  kernel). It needs torchvision and scipy;
+- with ``--peer``, the inference rows of the peer users would run instead:
+  mmdet's Mask2Former-VIS R50 (``--peer-config``, random weights), the
+  whole video in one ``predict`` as mmdet's ``tools/test.py`` runs it, from
+  the same frames to RLE masks.
 
 Timing: a warm-up (a video of up to ``--warmup-frames`` frames, or
 ``--warmup-iters`` training steps), then the median of up to ``--repeats``
@@ -48,6 +52,7 @@ sys.path.insert(0, REPO)
 # The shared benchmark modules beside this script (also under runpy).
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
+from benchmark_workloads import PEER_CONFIG  # noqa: E402
 from benchmark_runs import (
     PeakMemory,
     emit,
@@ -63,6 +68,7 @@ PAPER_FPS = 72.3
 #: Defaults of the full benchmark and of the CI-sized ``--smoke`` run.
 FULL = dict(
     config='configs/seqformer_r50.py',
+    peer_config=PEER_CONFIG,
     frames=[5, 36, 100, 1000],
     size=[360, 640],
     train_size=[416, 739],
@@ -73,6 +79,7 @@ FULL = dict(
     warmup_frames=36)
 SMOKE = dict(
     config='configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py',
+    peer_config='configs/baselines/mask2former_r18-tiny_1xb2-1200it_synthetic.py',
     frames=[2],
     size=[64, 96],
     train_size=[64, 64],
@@ -106,6 +113,11 @@ def parse_args() -> argparse.Namespace:
         help='CI-sized run: tiny config, tiny frames, one timed run each')
     parser.add_argument('--config', help='our model config')
     parser.add_argument('--official-root', help='official SeqFormer checkout')
+    parser.add_argument(
+        '--peer',
+        action='store_true',
+        help="add mmdet's Mask2Former-VIS inference rows")
+    parser.add_argument('--peer-config', help="the peer's mmdet config")
     parser.add_argument('--frames', type=int, nargs='+')
     parser.add_argument(
         '--modes',
@@ -175,7 +187,7 @@ def precision_name(precision: str, device: str) -> str:
 def planned_runs(settings: dict, code: str) -> list:
     """The rows one code measures, in order (shorter videos first, so
     that whole-video memory can be projected from them)."""
-    modes = ['whole'] if code == 'official' else settings['modes']
+    modes = ['whole'] if code != 'ours' else settings['modes']
     runs = []
     if 'inference' in settings['tasks']:
         for frames in settings['frames']:
@@ -188,7 +200,7 @@ def planned_runs(settings: dict, code: str) -> list:
                             mode=mode,
                             frames=frames,
                             precision=precision))
-    if 'training' in settings['tasks']:
+    if 'training' in settings['tasks'] and code != 'mask2former':
         for precision in settings['precisions']:
             runs.append(
                 dict(
@@ -218,13 +230,20 @@ class CodeUnderTest:
             if self.code == 'ours':
                 self.inference_model = work.build_our_inference_model(
                     self.config(), self.device)
+            elif self.code == 'mask2former':
+                self.inference_model = work.build_peer_inference_model(
+                    self.config('peer_config'), self.device)
             else:
                 self.inference_model = work.build_official_inference_model(
                     self.settings['official_root'], self.device)
         if self.code == 'ours':
             return work.our_video_inference(self.inference_model, mode,
                                             self.settings['chunk_size'], amp)
-        run = work.official_video_inference(self.inference_model, self.device)
+        if self.code == 'mask2former':
+            run = work.peer_video_inference(self.inference_model)
+        else:
+            run = work.official_video_inference(self.inference_model,
+                                                self.device)
         return torch.no_grad()(run)
 
     def training_step(self, amp: bool):
@@ -257,9 +276,11 @@ class CodeUnderTest:
         return work.official_training_step(model, criterion, root, clips,
                                            self.device, amp)
 
-    def config(self) -> str:
-        config = self.settings['config']
-        return config if osp.isfile(config) else osp.join(REPO, config)
+    def config(self, key: str = 'config') -> str:
+        config = self.settings[key]
+        if config.startswith('mmdet::') or osp.isfile(config):
+            return config
+        return osp.join(REPO, config)
 
 
 def quiet_mmengine() -> None:
@@ -318,8 +339,8 @@ def measure_inference(under_test: CodeUnderTest, run: dict, settings: dict,
         min(frames, settings['warmup_frames']), height, width)
     results = []
     # Ours: inference_vis(amp=True) autocasts the network only; the
-    # official code runs under autocast as a whole.
-    with autocast(device, amp and under_test.code == 'official'):
+    # official code and the peer run under autocast as a whole.
+    with autocast(device, amp and under_test.code != 'ours'):
         infer(warmup)
         synchronize(device)
         memory.reset()
@@ -448,7 +469,9 @@ def markdown(settings: dict, machine: dict, rows: list) -> str:
         f'## SeqFormer speed and memory ({machine["date"]})', '',
         f'- machine: {hardware(machine)}', f'- software: {software(machine)}',
         f'- model: `{settings["config"]}` (random weights); official code: '
-        f'{official}',
+        f'{official}; peer: ' +
+        (f'`{settings["peer_config"]}` (random weights)'
+         if settings['peer'] else 'not run (--peer)'),
         f'- inference: {width}x{height} frames, BGR in, RLE masks out; '
         f'streaming chunk {settings["chunk_size"]}; median of up to '
         f'{settings["repeats"]} videos after a warm-up on '
@@ -523,6 +546,8 @@ def main() -> None:
     machine, rows = measure_code(settings, 'ours')
     if args.official_root:
         rows += measure_code(settings, 'official')[1]
+    if args.peer:
+        rows += measure_code(settings, 'mask2former')[1]
     if machine is None:
         raise RuntimeError('no child reported its machine')
     machine.pop('kind')

@@ -250,6 +250,49 @@ def official_training_step(model: nn.Module, criterion: nn.Module, root: str,
     return _training_step(model, losses, device, amp)
 
 
+# --- the peer: mmdet's Mask2Former-VIS ------------------------------------
+
+#: mmdet's Mask2Former-VIS R50 (YouTube-VIS 2019), the peer users would
+#: otherwise run.
+PEER_CONFIG = 'mmdet::mask2former_vis/mask2former_r50_8xb2-8e_youtubevis2019.py'
+
+
+def build_peer_inference_model(config: str, device: str) -> nn.Module:
+    """mmdet's ``Mask2FormerVideo`` of ``config``, random weights."""
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    cfg = Config.fromfile(config)
+    init_default_scope('mmdet')
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    model.cfg = cfg
+    return model.to(device).eval()
+
+
+def peer_video_inference(model: nn.Module) -> Callable[[object], list]:
+    """A function ``video -> RLEs``: mmdet's VIS test path for one video
+    (its test pipeline on the frames as arrays, the data preprocessor, one
+    ``predict`` over the whole video, as ``tools/test.py`` runs it), each
+    frame's instance masks RLE-encoded."""
+    from mmseqformer.apis.preprocessing import (build_vis_test_pipeline,
+                                                preprocess_frames)
+    pipeline = build_vis_test_pipeline(model.cfg)
+
+    def run(video) -> list:
+        frames = list(video)
+        inputs, sample = preprocess_frames(model, pipeline, frames, 0,
+                                           len(frames))
+        result = model.predict(inputs, [sample], rescale=True)[0]
+        return [[
+            mask_util.encode(np.asfortranarray(mask))
+            for mask in frame.pred_track_instances.masks.cpu().numpy().astype(
+                np.uint8)
+        ] for frame in result]
+
+    return run
+
+
 # --- shared ---------------------------------------------------------------
 
 

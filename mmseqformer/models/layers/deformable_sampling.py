@@ -75,10 +75,12 @@ def deformable_attn_gather(value: Tensor, spatial_shapes: Tensor,
     Returns:
         Tensor: (B, Q, M * D), heads concatenated.
     """
-    # (2, L, B, Q, M, P).
-    coords = sampling_locations.permute(5, 3, 0, 1, 2, 4).contiguous()
+    # Per level, x and y: (B, Q, M, P). (unbind, not indexing: the
+    # backward of an index writes a zero tensor of the whole size.)
+    coords = sampling_locations.permute(3, 5, 0, 1, 2, 4).contiguous()
+    levels = [level.unbind(0) for level in coords.unbind(0)]
     return _gather_levels(value, spatial_shapes,
-                          lambda level, h, w: coords[:, level],
+                          lambda level, h, w: levels[level],
                           attention_weights)
 
 
@@ -106,13 +108,19 @@ def deformable_attn_gather_at(value: Tensor, spatial_shapes: Tensor,
         raise ValueError('the last dim of reference_points must be 2 or 4, '
                          f'got {reference_points.shape[-1]}')
     batch, num_query, _, _, num_points, _ = offsets.shape
-    # (2, L, B, Q, M, P) offsets; (2 or 4, L, B, Q, 1, 1) references.
-    level_offsets = offsets.permute(5, 3, 0, 1, 2, 4).contiguous()
-    references = reference_points.permute(3, 2, 0, 1).reshape(
-        -1, reference_points.shape[2], batch, num_query, 1, 1)
+    # Per level: x and y offsets (B, Q, M, P); 2 or 4 references
+    # (B, Q, 1, 1).
+    level_offsets = [
+        level.unbind(0)
+        for level in offsets.permute(3, 5, 0, 1, 2, 4).contiguous().unbind(0)
+    ]
+    references = [
+        level.unbind(0) for level in reference_points.permute(
+            2, 3, 0, 1)[..., None, None].unbind(0)
+    ]
 
     def locations(level: int, height: int, width: int) -> Tensor:
-        ref, off = references[:, level], level_offsets[:, level]
+        ref, off = references[level], level_offsets[level]
         if len(ref) == 2:
             return ref[0] + off[0] / width, ref[1] + off[1] / height
         return (ref[0] + off[0] / num_points * ref[2] * 0.5,
@@ -141,8 +149,8 @@ def _gather_levels(value: Tensor, spatial_shapes: Tensor,
     batch, _, num_heads, dims = value.shape
     num_query = attention_weights.shape[1]
     sizes = [(int(h), int(w)) for h, w in spatial_shapes.tolist()]
-    # (L, B, Q, M, P).
-    weights = attention_weights.permute(3, 0, 1, 2, 4).contiguous()
+    # Per level (B, Q, M, P).
+    weights = attention_weights.permute(3, 0, 1, 2, 4).contiguous().unbind(0)
     output = None
     for level, (level_value, (h, w)) in enumerate(
             zip(value.split([h * w for h, w in sizes], 1), sizes)):

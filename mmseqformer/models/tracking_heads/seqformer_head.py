@@ -65,7 +65,11 @@ class SeqFormerHead(BaseModule):
         test_cfg (dict): ``max_per_video`` (10), ``mask_thr`` (0.5),
             ``score_thr`` (0.001, official: lower scores give no masks) and
             ``embedding_frames`` (None: all frames build the instance
-            queries; k: k evenly spaced frames do, paper Table 6).
+            queries; k: k evenly spaced frames do, paper Table 6) and
+            ``amp`` (False; True: the network runs under ``torch.autocast``,
+            float16 on CUDA and bfloat16 on the CPU, the deformable
+            sampling, selection and masks in float32; ``tools/test.py
+            --amp``).
     """
 
     def __init__(self,
@@ -85,7 +89,8 @@ class SeqFormerHead(BaseModule):
             max_per_video=10,
             mask_thr=0.5,
             score_thr=0.001,
-            embedding_frames=None)
+            embedding_frames=None,
+            amp=False)
         self.test_cfg.update(test_cfg or {})
         self.decoder = SeqFormerDecoder(**decoder)
         num_layers = self.decoder.num_layers
