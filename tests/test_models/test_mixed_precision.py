@@ -241,8 +241,8 @@ def test_test_cfg_amp_runs_the_network_in_bfloat16():
     scores = {}
     for amp in (False, True):
         model.track_head.test_cfg['amp'] = amp
-        data = batch(model, num_frames=4, shapes=((3, 70, 90), ),
-                     training=False)
+        data = batch(
+            model, num_frames=4, shapes=((3, 70, 90), ), training=False)
         with torch.no_grad():
             sample = model(**data, mode='predict')[0]
         scores[amp] = sample[0].pred_track_instances.scores

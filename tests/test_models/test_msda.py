@@ -110,8 +110,7 @@ def test_gather_sampling_equals_mmcv_grid_sample_path(batch, heads, points):
 
 
 @pytest.mark.parametrize('ref_dims', [2, 4])
-def test_gather_at_references_equals_gather_at_locations_bit_for_bit(
-        ref_dims):
+def test_gather_at_references_equals_gather_at_locations_bit_for_bit(ref_dims):
     """The level-by-level locations of ``deformable_attn_gather_at`` are the
     whole-tensor formula's, bit for bit, in float32 (so are the samples)."""
     torch.manual_seed(1)
@@ -131,7 +130,7 @@ def test_gather_at_references_equals_gather_at_locations_bit_for_bit(
     torch.testing.assert_close(
         actual,
         multi_scale_deformable_attn_pytorch(
-            value, shapes,
-            sampling_locations_from(references, offsets, shapes), weights),
+            value, shapes, sampling_locations_from(references, offsets,
+                                                   shapes), weights),
         rtol=1e-5,
         atol=1e-6)

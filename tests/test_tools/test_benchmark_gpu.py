@@ -6,8 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import (markdown_table_rows,
-                            run_analysis_tool_module)
+from tests.conftest import (markdown_table_rows, run_analysis_tool_module)
 from tests.conftest import run_tool as run
 
 NUMBER = r'\d+(\.\d+)?'
@@ -77,8 +76,8 @@ def test_official_code_has_whole_video_rows_only(tool):
         {'whole'}
     assert len(official) == 2 * 2 + 2
     peer = tool['planned_runs'](settings, 'mask2former')
-    assert [(r['task'], r['mode']) for r in peer] == [('inference', 'whole')
-                                                      ] * 4
+    assert [(r['task'], r['mode'])
+            for r in peer] == [('inference', 'whole')] * 4
     # Shorter videos first: whole-video memory is projected from them.
     assert [r['frames'] for r in ours[:8]] == [5] * 4 + [36] * 4
 

@@ -101,6 +101,19 @@ def test_test_tool_loads_the_checkpoint_and_prints_ap(resumed_run,
         r'  AR1 [\d.]+  AR10 [\d.]+', output), output[-2000:]
 
 
+def test_test_tool_amp_runs_the_network_in_bfloat16(resumed_run,
+                                                   synthetic_root, tmp_path):
+    """``--amp`` reaches the model (``test_cfg.amp``) and still prints AP."""
+    checkpoint = osp.join(resumed_run['work_dir'], 'iter_6.pth')
+    output = run([
+        sys.executable, 'tools/test.py', CONFIG, checkpoint, '--amp',
+        '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(synthetic_root)
+    ])
+    assert "'amp': True" in output or 'amp=True' in output, output[-2000:]
+    assert re.search(r'YouTube-VIS segm: AP [\d.]+', output), output[-2000:]
+
+
 def test_format_only_writes_a_submission(resumed_run, synthetic_root,
                                          tmp_path):
     checkpoint = osp.join(resumed_run['work_dir'], 'iter_6.pth')

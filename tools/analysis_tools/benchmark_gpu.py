@@ -79,7 +79,8 @@ FULL = dict(
     warmup_frames=36)
 SMOKE = dict(
     config='configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py',
-    peer_config='configs/baselines/mask2former_r18-tiny_1xb2-1200it_synthetic.py',
+    peer_config=
+    'configs/baselines/mask2former_r18-tiny_1xb2-1200it_synthetic.py',
     frames=[2],
     size=[64, 96],
     train_size=[64, 64],

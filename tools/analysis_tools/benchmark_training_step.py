@@ -39,8 +39,13 @@ sys.path.insert(0, REPO)
 # The shared benchmark modules beside this script (also under runpy).
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from benchmark_runs import (PeakMemory, emit, last_error_line,  # noqa: E402
-                            median, run_child, synchronize)
+from benchmark_runs import (
+    PeakMemory,
+    emit,
+    last_error_line,  # noqa: E402
+    median,
+    run_child,
+    synchronize)
 
 #: The official batch: clips per GPU and frames per clip.
 CLIPS, FRAMES = 2, 5
@@ -66,8 +71,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--child', choices=CODES, help=argparse.SUPPRESS)
     parser.add_argument('--workdir', help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not osp.isfile(
-            osp.join(args.official_root, 'models', 'seqformer.py')):
+    if not osp.isfile(osp.join(args.official_root, 'models', 'seqformer.py')):
         parser.error(f'--official-root: {args.official_root} is not an '
                      'official SeqFormer checkout (no models/seqformer.py)')
     if not osp.isfile(osp.join(REPO, args.config)):
@@ -120,10 +124,9 @@ def our_step(args: argparse.Namespace, clips: list):
 
 def child(args: argparse.Namespace) -> None:
     """Build one code's step, run it ``1 + --steps`` times; emit a row."""
-    clips = torch.load(
-        osp.join(args.workdir, 'clips.pth'), weights_only=False)
+    clips = torch.load(osp.join(args.workdir, 'clips.pth'), weights_only=False)
     step = (official_step if args.child == 'official' else our_step)(args,
-                                                                    clips)
+                                                                     clips)
     losses = {k: float(v) for k, v in step().items()}
     memory = PeakMemory(args.device)
     synchronize(args.device)
@@ -187,7 +190,8 @@ def main() -> None:
             for code in CODES:  # the official one saves the weights first
                 runs[code].append(run_code(args, code, workdir))
     rows = {
-        code: dict(
+        code:
+        dict(
             seconds=median([s for run in code_runs for s in run['seconds']]),
             peak_gb=median([run['peak_gb'] for run in code_runs]),
             runs=[round(median(run['seconds']), 2) for run in code_runs],
@@ -207,10 +211,10 @@ def main() -> None:
         print(f'| {code} | {row["seconds"]:.2f} | {row["peak_gb"]:.2f} | '
               f'{sum(row["losses"].values()):.6f} | '
               f'{" ".join(map(str, row["runs"]))} |')
-    print(f'speed-up: {rows["official"]["seconds"] / rows["ours"]["seconds"]:.2f}x'
-          f'; loss terms: {len(differences)}, largest relative difference '
-          f'{max(differences.values()):.1e} '
-          f'({max(differences, key=differences.get)})')
+    speedup = rows['official']['seconds'] / rows['ours']['seconds']
+    worst = max(differences, key=differences.get)
+    print(f'speed-up: {speedup:.2f}x; loss terms: {len(differences)}, '
+          f'largest relative difference {differences[worst]:.1e} ({worst})')
 
 
 if __name__ == '__main__':

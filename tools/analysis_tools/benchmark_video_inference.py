@@ -44,8 +44,12 @@ sys.path.insert(0, REPO)
 # The shared benchmark modules beside this script (also under runpy).
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from benchmark_runs import (emit, last_error_line, matmul_gflops,  # noqa
-                            median, run_child)
+from benchmark_runs import (
+    emit,
+    last_error_line,
+    matmul_gflops,  # noqa
+    median,
+    run_child)
 from pattern_frames import PatternFrames  # noqa: E402
 
 
@@ -96,8 +100,9 @@ def parse_args() -> argparse.Namespace:
     if args.official_root is not None:
         if not osp.isfile(
                 osp.join(args.official_root, 'models', 'seqformer.py')):
-            parser.error(f'--official-root: {args.official_root} is not an '
-                         'official SeqFormer checkout (no models/seqformer.py)')
+            parser.error(
+                f'--official-root: {args.official_root} is not an '
+                'official SeqFormer checkout (no models/seqformer.py)')
         if 'official' not in args.modes:
             args.modes.append('official')
     elif 'official' in args.modes:
@@ -154,8 +159,8 @@ def child(args: argparse.Namespace) -> None:
 def measure(args: argparse.Namespace, mode: str, num_frames: int) -> dict:
     python = args.official_python if mode == 'official' else sys.executable
     command = [
-        python, __file__, '--child', f'{mode}:{num_frames}',
-        '--config', args.config, '--chunk-size',
+        python, __file__, '--child', f'{mode}:{num_frames}', '--config',
+        args.config, '--chunk-size',
         str(args.chunk_size), '--size', *map(str, args.size)
     ] + (['--no-malloc-tuning'] if args.no_malloc_tuning else []) + (
         ['--official-root', args.official_root] if args.official_root else [])
@@ -185,7 +190,8 @@ def measure_all(args: argparse.Namespace) -> list:
             for mode in args.modes:
                 projection = projected_gb(done, mode, num_frames)
                 if mode != 'streaming' and projection > args.max_gb:
-                    row = dict(mode=mode, frames=num_frames, skipped=projection)
+                    row = dict(
+                        mode=mode, frames=num_frames, skipped=projection)
                 else:
                     row = measure(args, mode, num_frames)
                 done.append(row)
@@ -207,8 +213,8 @@ def measure_all(args: argparse.Namespace) -> list:
 
 def table(rows: list, args: argparse.Namespace) -> str:
     lines = [
-        '| mode | frames | s / frame | peak memory (GB) | model alone (GB) |'
-        + (' runs (s / frame) |' if args.repeats > 1 else ''),
+        '| mode | frames | s / frame | peak memory (GB) | model alone (GB) |' +
+        (' runs (s / frame) |' if args.repeats > 1 else ''),
         '| --- | --- | --- | --- | --- |' +
         (' --- |' if args.repeats > 1 else '')
     ]
@@ -231,8 +237,10 @@ def table(rows: list, args: argparse.Namespace) -> str:
 
 def speedups(rows: list) -> list:
     """The official code's s / frame over ours, per length and mode."""
-    timed = {(row['frames'], row['mode']): row['s_per_frame']
-             for row in rows if 's_per_frame' in row}
+    timed = {
+        (row['frames'], row['mode']): row['s_per_frame']
+        for row in rows if 's_per_frame' in row
+    }
     lines = []
     for (num_frames, mode), seconds in timed.items():
         official = timed.get((num_frames, 'official'))

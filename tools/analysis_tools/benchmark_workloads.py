@@ -254,15 +254,18 @@ def official_training_step(model: nn.Module, criterion: nn.Module, root: str,
 
 #: mmdet's Mask2Former-VIS R50 (YouTube-VIS 2019), the peer users would
 #: otherwise run.
-PEER_CONFIG = 'mmdet::mask2former_vis/mask2former_r50_8xb2-8e_youtubevis2019.py'
+PEER_CONFIG = ('mmdet::mask2former_vis/'
+               'mask2former_r50_8xb2-8e_youtubevis2019.py')
 
 
 def build_peer_inference_model(config: str, device: str) -> nn.Module:
     """mmdet's ``Mask2FormerVideo`` of ``config``, random weights."""
     from mmdet.registry import MODELS
     from mmengine.config import Config
+    from mmengine.hub import get_config
     from mmengine.registry import init_default_scope
-    cfg = Config.fromfile(config)
+    # 'mmdet::...' names a config shipped inside mmdet.
+    cfg = get_config(config) if '::' in config else Config.fromfile(config)
     init_default_scope('mmdet')
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model)
@@ -285,9 +288,8 @@ def peer_video_inference(model: nn.Module) -> Callable[[object], list]:
                                            len(frames))
         result = model.predict(inputs, [sample], rescale=True)[0]
         return [[
-            mask_util.encode(np.asfortranarray(mask))
-            for mask in frame.pred_track_instances.masks.cpu().numpy().astype(
-                np.uint8)
+            mask_util.encode(np.asfortranarray(mask)) for mask in
+            frame.pred_track_instances.masks.cpu().numpy().astype(np.uint8)
         ] for frame in result]
 
     return run

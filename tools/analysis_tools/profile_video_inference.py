@@ -112,7 +112,7 @@ def main() -> None:
         profiler.key_averages(group_by_input_shape=True),
         key=lambda event: -event.self_cpu_time_total)
     profiled = sum(event.self_cpu_time_total for event in events)
-    print(f'\n| operator | input shapes | calls | ms / frame | share |')
+    print('\n| operator | input shapes | calls | ms / frame | share |')
     print('| --- | --- | --- | --- | --- |')
     for event in events[:args.ops]:
         shapes = str(event.input_shapes).replace('|', '/')

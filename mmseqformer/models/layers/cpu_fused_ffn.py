@@ -32,8 +32,8 @@ class CPUFusedFFN(FFN):
         layers = list(self.layers)
         self._fusable = (
             _fused_linear_available() and len(layers) == 3
-            and isinstance(layers[0], nn.Sequential)
-            and len(layers[0]) == 3 and isinstance(layers[0][0], nn.Linear)
+            and isinstance(layers[0], nn.Sequential) and len(layers[0]) == 3
+            and isinstance(layers[0][0], nn.Linear)
             and isinstance(layers[0][1], nn.ReLU)
             and isinstance(layers[1], nn.Linear)
             and isinstance(self.gamma2, nn.Identity) and self.add_identity)
@@ -50,8 +50,7 @@ class CPUFusedFFN(FFN):
         """
         if not (self._fusable and not self.training
                 and not torch.is_grad_enabled() and x.device.type == 'cpu'
-                and x.dtype == torch.float32
-                and not torch.jit.is_tracing()):
+                and x.dtype == torch.float32 and not torch.jit.is_tracing()):
             return super().forward(x, identity)
         expand, project = self.layers[0][0], self.layers[1]
         rows = x.reshape(-1, x.shape[-1])

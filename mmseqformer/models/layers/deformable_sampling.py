@@ -80,8 +80,7 @@ def deformable_attn_gather(value: Tensor, spatial_shapes: Tensor,
     coords = sampling_locations.permute(3, 5, 0, 1, 2, 4).contiguous()
     levels = [level.unbind(0) for level in coords.unbind(0)]
     return _gather_levels(value, spatial_shapes,
-                          lambda level, h, w: levels[level],
-                          attention_weights)
+                          lambda level, h, w: levels[level], attention_weights)
 
 
 def deformable_attn_gather_at(value: Tensor, spatial_shapes: Tensor,
@@ -115,8 +114,9 @@ def deformable_attn_gather_at(value: Tensor, spatial_shapes: Tensor,
         for level in offsets.permute(3, 5, 0, 1, 2, 4).contiguous().unbind(0)
     ]
     references = [
-        level.unbind(0) for level in reference_points.permute(
-            2, 3, 0, 1)[..., None, None].unbind(0)
+        level.unbind(0)
+        for level in reference_points.permute(2, 3, 0, 1)[..., None,
+                                                          None].unbind(0)
     ]
 
     def locations(level: int, height: int, width: int) -> Tensor:
@@ -126,13 +126,11 @@ def deformable_attn_gather_at(value: Tensor, spatial_shapes: Tensor,
         return (ref[0] + off[0] / num_points * ref[2] * 0.5,
                 ref[1] + off[1] / num_points * ref[3] * 0.5)
 
-    return _gather_levels(value, spatial_shapes, locations,
-                          attention_weights)
+    return _gather_levels(value, spatial_shapes, locations, attention_weights)
 
 
 def _gather_levels(value: Tensor, spatial_shapes: Tensor,
-                   locations: Callable[[int, int, int], Tuple[Tensor,
-                                                              Tensor]],
+                   locations: Callable[[int, int, int], Tuple[Tensor, Tensor]],
                    attention_weights: Tensor) -> Tensor:
     """Sum over levels of :func:`_sample_level`.
 
@@ -165,8 +163,8 @@ def _gather_levels(value: Tensor, spatial_shapes: Tensor,
     return output.view(batch, num_query, num_heads * dims)
 
 
-def _sample_level(value: Tensor, height: int, width: int, x: Tensor,
-                  y: Tensor, attention: Tensor) -> Tensor:
+def _sample_level(value: Tensor, height: int, width: int, x: Tensor, y: Tensor,
+                  attention: Tensor) -> Tensor:
     """One level's weighted bilinear samples, summed over its points.
 
     Args:
@@ -196,14 +194,14 @@ def _sample_level(value: Tensor, height: int, width: int, x: Tensor,
     # Row of the top-left corner: the entry's (b, m) block, then the padded
     # map's (y0 + 1, x0 + 1).
     entry = torch.arange(
-        batch * num_heads, dtype=index_dtype, device=value.device).mul_(
-            rows_per_entry).view(batch, 1, num_heads, 1)
+        batch * num_heads, dtype=index_dtype,
+        device=value.device).mul_(rows_per_entry).view(batch, 1, num_heads, 1)
     top_left = y0.to(index_dtype).add_(1).mul_(pad_width).add_(
         x0.to(index_dtype)).add_(1).add_(entry)
     # Corners (0, 0), (1, 0), (0, 1), (1, 1): (B, Q, M, P, 4).
     rows = torch.stack([
-        top_left, top_left + 1, top_left + pad_width,
-        top_left + (pad_width + 1)
+        top_left, top_left + 1, top_left + pad_width, top_left +
+        (pad_width + 1)
     ], -1)
     upper = attention * (1 - fy)
     lower = attention * fy

@@ -9,7 +9,8 @@ from typing import Tuple
 
 import torch
 from mmcv.ops import MultiScaleDeformableAttention
-from mmcv.ops.multi_scale_deform_attn import MultiScaleDeformableAttnFunction
+from mmcv.ops.multi_scale_deform_attn import (
+    MultiScaleDeformableAttnFunction, multi_scale_deformable_attn_pytorch)
 from mmdet.registry import MODELS
 from mmengine.model import xavier_init
 from torch import Tensor, nn
@@ -30,6 +31,14 @@ def valid_im2col_step(batch: int, im2col_step: int) -> int:
         step -= 1
     return step
 
+
+#: Off CUDA, training samples with the gather from this many channels per
+#: head on, below with mmcv's ``grid_sample`` path. Measured on a 2-core
+#: CPU (docs/benchmarks.md): R50's 32 channels train 1.4x faster per step
+#: with the gather (grid_sample's path materialises a (B * M, D, Q, L * P)
+#: tensor), the tiny demo model's 16 about 1.3x slower (the gather's index
+#: work does not shrink with D).
+GATHER_TRAINING_MIN_DIMS = 32
 
 #: Floating types too coarse for the deformable sampling.
 LOW_PRECISION_DTYPES = (torch.float16, torch.bfloat16)
@@ -52,10 +61,11 @@ class FrameFoldedMSDA(MultiScaleDeformableAttention):
     :func:`valid_im2col_step`); elsewhere :func:`deformable_attn_gather_at`
     instead of mmcv's ``grid_sample`` path (``multi_scale_deformable_attn_
     pytorch``, which the official code also runs off CUDA): the same values
-    and gradients without materialising a (B * M, D, Q, L * P) tensor, which
-    made a CPU training step of the R50 model 1.4x slower and its inference
-    several times slower (docs/benchmarks.md). Used by the encoder, where
-    every frame of every clip is one batch entry. Always ``batch_first``.
+    and gradients without materialising a (B * M, D, Q, L * P) tensor
+    (several times faster inference; in training from
+    :data:`GATHER_TRAINING_MIN_DIMS` channels per head). Used by the
+    encoder, where every frame of every clip is one batch entry. Always
+    ``batch_first``.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -165,6 +175,12 @@ class FrameFoldedMSDA(MultiScaleDeformableAttention):
                 sampling_locations_from(reference_points, offsets,
                                         spatial_shapes), weights,
                 valid_im2col_step(value.shape[0], self.im2col_step))
+        if torch.is_grad_enabled() and \
+                value.shape[-1] < GATHER_TRAINING_MIN_DIMS:
+            return multi_scale_deformable_attn_pytorch(
+                value, spatial_shapes,
+                sampling_locations_from(reference_points, offsets,
+                                        spatial_shapes), weights)
         return deformable_attn_gather_at(value, spatial_shapes,
                                          reference_points, offsets, weights)
 

@@ -123,9 +123,9 @@ class SeqFormerHead(BaseModule):
         self.mask_head.init_weights()
 
     def forward(
-            self,
-            encoded: EncodedFrames,
-            embedding_frames: Optional[Tensor] = None
+        self,
+        encoded: EncodedFrames,
+        embedding_frames: Optional[Tensor] = None
     ) -> Tuple[List, List, Tensor, List]:
         """Decode the queries of every clip (training, the ``tensor`` mode,
         and inference without query decomposition).
@@ -179,8 +179,8 @@ class SeqFormerHead(BaseModule):
         return FramePaths(
             inst_feats=inst_feats,
             frame_logits=[
-                layer.frame_logits(box_query) for layer, box_query in zip(
-                    self.decoder.layers, box_queries)
+                layer.frame_logits(box_query)
+                for layer, box_query in zip(self.decoder.layers, box_queries)
             ],
             references=references[-1])
 

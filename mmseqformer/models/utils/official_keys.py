@@ -81,7 +81,6 @@ DUPLICATED_OFFICIAL = {
     'detr.transformer.decoder.bbox_embed.': 'detr.bbox_embed.'
 }
 
-
 #: Official loss term -> ours (the last decoder layer's; the others carry a
 #: layer suffix, ``loss_ce_0`` -> ``d0.loss_cls``).
 LOSS_NAMES = dict(

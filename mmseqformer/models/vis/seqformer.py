@@ -177,9 +177,7 @@ class SeqFormer(BaseMOTModel):
         assert inputs.shape[0] == 1, 'SeqFormer predicts one video at a time'
         sample = data_samples[0]
         video = OfflineVideoInference(
-            self,
-            num_frames=len(sample),
-            amp=self.track_head.test_cfg['amp'])
+            self, num_frames=len(sample), amp=self.track_head.test_cfg['amp'])
         video.add_chunk(inputs, sample)
         video.finish()
         for frame, instances in video.frame_results(rescale):
