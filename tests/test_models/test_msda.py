@@ -6,6 +6,7 @@ from mmcv.ops.multi_scale_deform_attn import \
 
 from mmseqformer.models.layers import (DualProjectionMSDA, FrameFoldedMSDA,
                                        valid_im2col_step)
+from mmseqformer.models.layers.msda import GATHER_TRAINING_MIN_DIMS
 from mmseqformer.models.layers.deformable_sampling import (
     deformable_attn_gather, deformable_attn_gather_at, sampling_locations_from)
 
@@ -134,3 +135,46 @@ def test_gather_at_references_equals_gather_at_locations_bit_for_bit(ref_dims):
                                                    shapes), weights),
         rtol=1e-5,
         atol=1e-6)
+
+
+@pytest.mark.parametrize('ref_dims', [2, 4])
+def test_training_with_the_gather_equals_mmcv_in_float64(ref_dims):
+    """From GATHER_TRAINING_MIN_DIMS channels per head, training samples
+    with the gather: the same output and gradients (query, value,
+    reference points, every parameter) as mmcv's module, in float64."""
+    kwargs = dict(
+        embed_dims=2 * GATHER_TRAINING_MIN_DIMS,
+        num_heads=2,
+        num_levels=2,
+        num_points=2,
+        dropout=0.0)
+    attn = FrameFoldedMSDA(**kwargs).double()
+    torch.nn.init.normal_(attn.sampling_offsets.weight, std=0.1)
+    torch.nn.init.normal_(attn.attention_weights.weight, std=0.1)
+    mmcv_attn = MultiScaleDeformableAttention(
+        batch_first=True, **kwargs).double()
+    mmcv_attn.load_state_dict(attn.state_dict())
+    query, value, reference, mask = (
+        t.double() if t.is_floating_point() else t
+        for t in _inputs(dims=kwargs['embed_dims'], ref_dims=ref_dims))
+    results = []
+    for module in (attn, mmcv_attn):
+        leaves = [
+            t.clone().requires_grad_() for t in (query, value, reference)
+        ]
+        out = module(
+            leaves[0],
+            value=leaves[1],
+            reference_points=leaves[2],
+            spatial_shapes=SHAPES,
+            level_start_index=STARTS,
+            key_padding_mask=mask)
+        grads = torch.autograd.grad(
+            (out *
+             torch.linspace(-1, 1, out.numel()).view_as(out).double()).sum(),
+            leaves + list(module.parameters()))
+        results.append((out, grads))
+    (out, grads), (expected, expected_grads) = results
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+    for got, want in zip(grads, expected_grads):
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-10)
