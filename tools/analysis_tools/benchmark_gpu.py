@@ -52,7 +52,10 @@ sys.path.insert(0, REPO)
 # The shared benchmark modules beside this script (also under runpy).
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from benchmark_workloads import PEER_CONFIG  # noqa: E402
+from benchmark_workloads import (
+    PEER_CONFIG,
+    TRAIN_CLIPS,  # noqa: E402
+    TRAIN_FRAMES)
 from benchmark_runs import (
     PeakMemory,
     emit,
@@ -94,8 +97,6 @@ SMOKE = dict(
 CHUNK_SIZE = dict(cuda=36, cpu=4)
 #: Share of the GPU's memory a whole-video run may be projected to use.
 GPU_MEMORY_SHARE = 0.9
-#: The official batch: clips per GPU and frames per clip.
-TRAIN_CLIPS, TRAIN_FRAMES = 2, 5
 
 
 def parse_args() -> argparse.Namespace:

@@ -39,6 +39,7 @@ sys.path.insert(0, REPO)
 # The shared benchmark modules beside this script (also under runpy).
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
+from benchmark_workloads import TRAIN_CLIPS, TRAIN_FRAMES  # noqa: E402
 from benchmark_runs import (
     PeakMemory,
     emit,
@@ -47,8 +48,6 @@ from benchmark_runs import (
     run_child,
     synchronize)
 
-#: The official batch: clips per GPU and frames per clip.
-CLIPS, FRAMES = 2, 5
 #: The official head's class rows (YouTube-VIS 2019's 40 labels are drawn).
 OFFICIAL_CLASSES, LABELS = 42, 40
 CODES = ('official', 'ours')
@@ -90,7 +89,7 @@ def official_step(args: argparse.Namespace, clips: list):
     import benchmark_workloads as work
     torch.manual_seed(0)
     model, criterion = work.build_official_training_model(
-        args.official_root, args.device, FRAMES)
+        args.official_root, args.device, TRAIN_FRAMES)
     torch.save({'model': model.state_dict()},
                osp.join(args.workdir, 'official.pth'))
     dropout_off_(model)
@@ -184,8 +183,8 @@ def main() -> None:
     runs = {code: [] for code in CODES}
     with tempfile.TemporaryDirectory() as workdir:
         torch.save(
-            work.synthetic_clips(CLIPS, FRAMES, height, width, LABELS),
-            osp.join(workdir, 'clips.pth'))
+            work.synthetic_clips(TRAIN_CLIPS, TRAIN_FRAMES, height, width,
+                                 LABELS), osp.join(workdir, 'clips.pth'))
         for _ in range(args.repeats):
             for code in CODES:  # the official one saves the weights first
                 runs[code].append(run_code(args, code, workdir))
@@ -201,7 +200,7 @@ def main() -> None:
     }
     differences = loss_differences(rows['official']['losses'],
                                    rows['ours']['losses'])
-    print(f'{CLIPS} clips x {FRAMES} frames of {width}x{height}, '
+    print(f'{TRAIN_CLIPS} clips x {TRAIN_FRAMES} frames of {width}x{height}, '
           f'{args.device}, {rows["ours"]["threads"]} threads, '
           f'{args.steps} timed steps x {args.repeats} runs per code')
     print('| code | s / step | peak memory (GB) | first-step loss | '

@@ -41,6 +41,8 @@ OFFICIAL_STD = (0.229, 0.224, 0.225)
 #: The official ``inference.py``: top pairs kept per video; its classes.
 OFFICIAL_TOP_PAIRS = 10
 OFFICIAL_NUM_CLASSES = 42
+#: The official batch: clips per GPU and frames per clip.
+TRAIN_CLIPS, TRAIN_FRAMES = 2, 5
 #: Learning rate, weight decay and gradient clipping of the official
 #: recipe (both codes' training steps use them).
 LR, WEIGHT_DECAY, MAX_GRAD_NORM = 2e-4, 1e-4, 0.1
