@@ -98,6 +98,26 @@ def noisy_tiny_vis_model(noise: float = 0.05, seed: int = 0):
     return model
 
 
+def perturbed_tiny_seqformer(noise: float = 0.02):
+    """The tiny SeqFormer of :func:`tiny_seqformer_cfg` (seed 0), every
+    weight perturbed by Gaussian noise: the official initialisation zeroes
+    some layers (sampling offsets, box heads), which would leave paths
+    without values or gradients."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+
+    from mmseqformer.testing import tiny_seqformer_cfg
+    init_default_scope('mmdet')  # module fixtures run before the autouse one
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_seqformer_cfg())
+    model.init_weights()
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(torch.randn_like(param) * noise)
+    return model
+
+
 def run_analysis_tool_module(name: str) -> dict:
     """The globals of ``tools/analysis_tools/<name>`` run as a module, with
     its directory importable (its shared benchmark modules)."""
@@ -115,4 +135,3 @@ def markdown_table_rows(markdown: str) -> list:
     lines = [line for line in markdown.splitlines() if line.startswith('|')]
     return [[cell.strip() for cell in line.strip('|').split('|')]
             for line in lines[2:]]
-

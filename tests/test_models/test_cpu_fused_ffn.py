@@ -28,17 +28,22 @@ def ffn_pair():
 @pytest.mark.parametrize('with_identity', [False, True])
 def test_fused_inference_equals_mmcv_ffn(with_identity):
     reference, fused = ffn_pair()
+    mmcv_calls = []
+    fused.layers.register_forward_hook(lambda *_: mmcv_calls.append(1))
     x = torch.randn(2, 37, 16)
     args = (x, torch.randn(2, 37, 16)) if with_identity else (x, )
     with torch.no_grad():
         expected = reference(*args)
         actual = fused(*args)
+    assert not mmcv_calls, 'the fused path did not run'
     assert actual.shape == expected.shape
     torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_training_and_gradients_take_mmcv_path_bit_for_bit():
     reference, fused = ffn_pair()
+    mmcv_calls = []
+    fused.layers.register_forward_hook(lambda *_: mmcv_calls.append(1))
     x = torch.randn(3, 5, 16, requires_grad=True)
     assert torch.equal(fused(x), reference(x))  # gradients on
     fused.train(), reference.train()
@@ -48,6 +53,7 @@ def test_training_and_gradients_take_mmcv_path_bit_for_bit():
         torch.manual_seed(1)
         actual = fused(x)
     assert torch.equal(actual, expected)
+    assert len(mmcv_calls) == 2  # gradients on, then dropout active
 
 
 def test_encoder_layer_initialises_as_before_from_a_seed():

@@ -14,14 +14,13 @@ import sys
 import numpy as np
 import pytest
 import torch
-from mmdet.registry import MODELS
-from mmengine.registry import OPTIM_WRAPPERS, init_default_scope
+from mmengine.registry import OPTIM_WRAPPERS
 
 from mmseqformer.engine import CPUBFloat16OptimWrapper, amp_optim_wrapper
 from mmseqformer.models.layers import FrameFoldedMSDA
-from mmseqformer.testing import tiny_seqformer_cfg
 from mmseqformer.testing.synthetic_clips import (make_training_clips,
                                                  training_batch)
+from tests.conftest import perturbed_tiny_seqformer
 from tests.conftest import run_tool as run
 
 BF16 = dict(device_type='cpu', dtype=torch.bfloat16)
@@ -38,22 +37,9 @@ def relative_distance(low, ref) -> float:
     return ((low - ref).norm() / ref.norm()).item()
 
 
-def perturbed_tiny_model():
-    init_default_scope('mmdet')  # module fixtures run before the autouse one
-    torch.manual_seed(0)
-    model = MODELS.build(tiny_seqformer_cfg())
-    model.init_weights()
-    # Leave the zero-initialised layers (sampling offsets, box heads) of a
-    # fresh model: every path must carry values.
-    with torch.no_grad():
-        for param in model.parameters():
-            param.add_(torch.randn_like(param) * 0.02)
-    return model
-
-
 @pytest.fixture(scope='module')
 def model():
-    return perturbed_tiny_model()
+    return perturbed_tiny_seqformer()
 
 
 def clip_batch(seed: int):
@@ -179,7 +165,7 @@ def test_amp_option_of_the_train_tool_picks_the_dtype():
 def test_cpu_amp_wrapper_trains_the_model():
     """One real training step through the CPU wrapper (as the runner's
     ``train_step`` does it)."""
-    model = perturbed_tiny_model()
+    model = perturbed_tiny_seqformer()
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=1e-3)
     wrapper = CPUBFloat16OptimWrapper(
@@ -234,7 +220,7 @@ def test_test_cfg_amp_runs_the_network_in_bfloat16():
     """``test_cfg.amp`` (``tools/test.py --amp``): ``predict`` runs the
     backbone under autocast, and its scores stay close to float32's."""
     from tests.test_models.test_seqformer import batch
-    model = perturbed_tiny_model().eval()
+    model = perturbed_tiny_seqformer().eval()
     autocast_seen = []
     model.backbone.register_forward_pre_hook(
         lambda *_: autocast_seen.append(torch.is_autocast_enabled('cpu')))

@@ -3,15 +3,18 @@ import pytest
 import torch
 from mmdet.registry import MODELS
 from mmdet.testing import demo_track_inputs
+from mmengine.registry import init_default_scope
 
 from mmseqformer.models.utils import ABSENT_BOX, video_gt_instances
 from mmseqformer.testing import tiny_seqformer_cfg
+from tests.conftest import perturbed_tiny_seqformer
 
 LOSS_NAMES = {'loss_cls', 'loss_bbox', 'loss_iou', 'loss_mask', 'loss_dice'}
 
 
 @pytest.fixture(scope='module')
 def model():
+    init_default_scope('mmdet')  # module fixtures run before the autouse one
     torch.manual_seed(0)
     model = MODELS.build(tiny_seqformer_cfg())
     model.init_weights()
@@ -35,16 +38,9 @@ def batch(model,
 
 
 def test_loss_keys_values_and_gradients():
-    torch.manual_seed(0)
-    model = MODELS.build(tiny_seqformer_cfg())
-    model.init_weights()
-    # The official init zeroes some layers (sampling offsets, attention
-    # weights, last box layers), which blocks gradients at step 0 only.
-    # Perturb every weight so the test sees the graph, not the init.
-    with torch.no_grad():
-        for param in model.parameters():
-            param.add_(torch.randn_like(param) * 0.02)
-    model.train()
+    # Perturbed: the official init blocks some gradients at step 0 only;
+    # the test sees the graph, not the init.
+    model = perturbed_tiny_seqformer().train()
     losses = model(**batch(model), mode='loss')
     expected = LOSS_NAMES | {f'd0.{name}' for name in LOSS_NAMES}
     assert set(losses) == expected
@@ -164,6 +160,31 @@ def test_single_scale_transformer():
     encoded = model.encode(**data)
     assert encoded.spatial_shapes.tolist() == [[3, 3]]  # 96 / 32
     assert [m.shape[-2:] for m in encoded.mask_inputs] == [(12, 12), (6, 6),
-                                                              (3, 3)]
+                                                           (3, 3)]
     losses = model(**data, mode='loss')
     assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_cpu_inference_feeds_channels_last_frames(model):
+    """At CPU inference the backbone gets channels-last frames (faster
+    oneDNN convolutions), the same features up to float rounding; training
+    keeps the layout."""
+    layouts = []
+    handle = model.backbone.register_forward_pre_hook(
+        lambda _, inputs: layouts.append(inputs[0].is_contiguous(
+            memory_format=torch.channels_last)))
+    data = batch(model, num_frames=2, shapes=((3, 64, 96), ), training=False)
+    try:
+        model.eval()
+        with torch.no_grad():
+            last = model.encode(data['inputs'], data['data_samples'])
+            type(model).channels_last_frames = False
+            plain = model.encode(data['inputs'], data['data_samples'])
+        type(model).channels_last_frames = True
+        model.train()
+        model.encode(data['inputs'], data['data_samples'])
+    finally:
+        type(model).channels_last_frames = True
+        handle.remove()
+    assert layouts == [True, False, False]
+    torch.testing.assert_close(last.memory, plain.memory)

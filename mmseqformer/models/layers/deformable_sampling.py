@@ -119,7 +119,8 @@ def deformable_attn_gather_at(value: Tensor, spatial_shapes: Tensor,
                                                           None].unbind(0)
     ]
 
-    def locations(level: int, height: int, width: int) -> Tensor:
+    def locations(level: int, height: int,
+                  width: int) -> Tuple[Tensor, Tensor]:
         ref, off = references[level], level_offsets[level]
         if len(ref) == 2:
             return ref[0] + off[0] / width, ref[1] + off[1] / height
