@@ -2,9 +2,8 @@ from .dynamic_mask_head import DynamicMaskHead, MaskBranch
 from .frame_folded_encoder import FrameFoldedEncoder, FrameFoldedEncoderLayer
 from .msda import DualProjectionMSDA, FrameFoldedMSDA, valid_im2col_step
 from .online_aggregation import AGGREGATIONS, FrameAggregation
-from .seqformer_decoder import (SeqFormerDecoder,
-                                SeqFormerDecoderLayer, refine_boxes,
-                                scale_references)
+from .seqformer_decoder import (SeqFormerDecoder, SeqFormerDecoderLayer,
+                                refine_boxes, scale_references)
 
 __all__ = [
     'DynamicMaskHead', 'MaskBranch', 'FrameFoldedEncoder',

@@ -3,8 +3,9 @@ inference."""
 from typing import Optional
 
 import torch
-from mmcv.cnn.bricks.transformer import FFN
 from torch import Tensor, nn
+
+from .row_ffn import RowFFN
 
 
 def _fused_linear_available() -> bool:
@@ -13,10 +14,10 @@ def _fused_linear_available() -> bool:
         torch.ops.mkldnn, '_linear_pointwise')
 
 
-class CPUFusedFFN(FFN):
-    """mmcv's ``FFN`` (same parameters, keys and result up to float
-    rounding) whose CPU inference runs the two linears with oneDNN, the
-    bias and the ReLU fused into the matrix products.
+class CPUFusedFFN(RowFFN):
+    """:class:`RowFFN` (mmcv's ``FFN``: same parameters, keys and result
+    up to float rounding) whose CPU inference runs the two linears with
+    oneDNN, the bias and the ReLU fused into the matrix products.
 
     ``F.linear`` on the CPU first fills its output with the bias and then
     accumulates the product into it; for the encoder's (rows, 1024) hidden
@@ -24,7 +25,7 @@ class CPUFusedFFN(FFN):
     6% of the whole R50 inference on a 2-core CPU (docs/benchmarks.md).
     Training, gradients, other devices and dtypes, traces (ONNX export: the
     oneDNN op has no ONNX form) and FFNs of another shape (not
-    Linear-ReLU-Linear with identity) take mmcv's path.
+    Linear-ReLU-Linear with identity) take :class:`RowFFN`'s path.
     """
 
     def __init__(self, *args, **kwargs) -> None:

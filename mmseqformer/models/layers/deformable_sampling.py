@@ -7,9 +7,10 @@ tensor, stacks the levels and multiplies by the attention weights: about
 output row is a weighted sum of ``P * 4`` value rows per level (the four
 bilinear corners of every sampling point, weighted by bilinear weight times
 attention weight), which ``F.embedding_bag(mode='sum')`` computes directly
-from (index, weight) pairs. Same bilinear rule as ``grid_sample`` with
-``align_corners=False`` and zero padding; differentiable in the value, the
-locations and the attention weights.
+from (index, weight) pairs (:func:`.weighted_row_sum`, with a faster
+backward than ``embedding_bag``'s on the CPU). Same bilinear rule as
+``grid_sample`` with ``align_corners=False`` and zero padding;
+differentiable in the value, the locations and the attention weights.
 
 Shape legend: ``B`` batch, ``V`` = sum of H_l * W_l, ``M`` heads, ``D``
 channels per head, ``Q`` queries, ``L`` levels, ``P`` points, ``N`` =
@@ -20,6 +21,8 @@ from typing import Callable, Tuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from .weighted_row_sum import weighted_row_sum
 
 
 def sampling_locations_from(reference_points: Tensor, offsets: Tensor,
@@ -210,8 +213,5 @@ def _sample_level(value: Tensor, height: int, width: int, x: Tensor, y: Tensor,
     corner_weights = torch.stack(
         [upper * left, upper * fx, lower * left, lower * fx], -1)
     bag = rows.shape[-2] * 4  # P * 4 per sampling head
-    return F.embedding_bag(
-        rows.view(-1, bag),
-        table,
-        per_sample_weights=corner_weights.view(-1, bag),
-        mode='sum')
+    return weighted_row_sum(table, rows.view(-1, bag),
+                            corner_weights.view(-1, bag))

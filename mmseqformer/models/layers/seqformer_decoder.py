@@ -23,7 +23,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 from mmcv.cnn import build_norm_layer
-from mmcv.cnn.bricks.transformer import FFN, MultiheadAttention
+from mmcv.cnn.bricks.transformer import MultiheadAttention
 from mmdet.models.layers.transformer import inverse_sigmoid
 from mmdet.utils import ConfigType, OptConfigType
 from mmengine.model import BaseModule, ModuleList
@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 from .msda import DualProjectionMSDA
 from .online_aggregation import AGGREGATIONS, FrameAggregation
+from .row_ffn import RowFFN
 
 
 class SeqFormerDecoderLayer(BaseModule):
@@ -40,7 +41,8 @@ class SeqFormerDecoderLayer(BaseModule):
         self_attn_cfg (dict): mmcv ``MultiheadAttention`` config, used for
             both the instance and the box self-attention (separate weights).
         cross_attn_cfg (dict): :class:`DualProjectionMSDA` config.
-        ffn_cfg (dict): mmcv ``FFN`` config, for both paths.
+        ffn_cfg (dict): mmcv ``FFN`` config, for both paths (built as
+            :class:`RowFFN`).
         norm_cfg (dict): Norm config. Defaults to LayerNorm.
         dropout (float): Dropout on the cross-attention outputs. Defaults to
             0.1.
@@ -85,8 +87,8 @@ class SeqFormerDecoderLayer(BaseModule):
         self.self_attn_box = MultiheadAttention(**self_attn_cfg)
         self.cross_attn = DualProjectionMSDA(**cross_attn_cfg)
         self.embed_dims = self.self_attn.embed_dims
-        self.ffn = FFN(**ffn_cfg)
-        self.ffn_box = FFN(**ffn_cfg)
+        self.ffn = RowFFN(**ffn_cfg)
+        self.ffn_box = RowFFN(**ffn_cfg)
         # norms[0] after self-attention, [1] after cross-attention, [2] FFN.
         self.norms = ModuleList(
             [build_norm_layer(norm_cfg, self.embed_dims)[1] for _ in range(3)])

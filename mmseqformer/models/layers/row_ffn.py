@@ -1,0 +1,34 @@
+"""mmcv's feed-forward network run on the input's rows."""
+from typing import Optional
+
+from mmcv.cnn.bricks.transformer import FFN
+from torch import Tensor
+
+
+class RowFFN(FFN):
+    """mmcv's ``FFN`` (same parameters, keys and results, bit for bit) that
+    runs on the input flattened to (rows, C).
+
+    On a (B, L, C) input ``nn.Linear`` returns its (B * L, 1024) product as
+    a *view*, so the FFN's in-place ReLU writes through a view and autograd
+    records it as a ``CopySlices`` of the whole hidden layer: its backward
+    copies the (rows, 1024) gradient twice more. That was about 10% of an
+    R50 training step on the CPU (docs/benchmarks.md). On 2-D rows the
+    product is a plain tensor and the ReLU's backward is one masking pass.
+    """
+
+    def forward(self, x: Tensor, identity: Optional[Tensor] = None) -> Tensor:
+        """
+        Args:
+            x (Tensor): (..., C) rows.
+            identity (Tensor, optional): (..., C) added to the output;
+                ``x`` when None (as mmcv's ``FFN``).
+
+        Returns:
+            Tensor: (..., C) (``embed_dims`` channels).
+        """
+        rows = x.reshape(-1, x.shape[-1])
+        if identity is not None:
+            identity = identity.reshape(-1, identity.shape[-1])
+        out = super().forward(rows, identity)
+        return out.view(*x.shape[:-1], out.shape[-1])
