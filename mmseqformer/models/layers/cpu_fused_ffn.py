@@ -39,26 +39,27 @@ class CPUFusedFFN(RowFFN):
             and isinstance(layers[1], nn.Linear)
             and isinstance(self.gamma2, nn.Identity) and self.add_identity)
 
-    def forward(self, x: Tensor, identity: Optional[Tensor] = None) -> Tensor:
+    def forward_rows(self,
+                     rows: Tensor,
+                     identity: Optional[Tensor] = None) -> Tensor:
         """
         Args:
-            x (Tensor): (..., C) rows.
-            identity (Tensor, optional): (..., C) added to the output;
-                ``x`` when None (as mmcv's ``FFN``).
+            rows (Tensor): (N, C).
+            identity (Tensor, optional): (N, C) added to the output;
+                ``rows`` when None (as mmcv's ``FFN``).
 
         Returns:
-            Tensor: (..., C).
+            Tensor: (N, C).
         """
         if not (self._fusable and not self.training
-                and not torch.is_grad_enabled() and x.device.type == 'cpu'
-                and x.dtype == torch.float32 and not torch.jit.is_tracing()):
-            return super().forward(x, identity)
+                and not torch.is_grad_enabled() and rows.device.type == 'cpu'
+                and rows.dtype == torch.float32
+                and not torch.jit.is_tracing()):
+            return super().forward_rows(rows, identity)
         expand, project = self.layers[0][0], self.layers[1]
-        rows = x.reshape(-1, x.shape[-1])
         hidden = torch.ops.mkldnn._linear_pointwise(rows, expand.weight,
                                                     expand.bias, 'relu', [],
                                                     '')
         out = torch.ops.mkldnn._linear_pointwise(hidden, project.weight,
                                                  project.bias, 'none', [], '')
-        return (x if identity is None else identity) + out.view(
-            *x.shape[:-1], -1)
+        return (rows if identity is None else identity) + out

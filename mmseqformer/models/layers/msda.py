@@ -36,8 +36,11 @@ def valid_im2col_step(batch: int, im2col_step: int) -> int:
 #: head on, below with mmcv's ``grid_sample`` path. Measured on a 2-core
 #: CPU (docs/benchmarks.md): R50's 32 channels train 1.4x faster per step
 #: with the gather (grid_sample's path materialises a (B * M, D, Q, L * P)
-#: tensor), the tiny demo model's 16 about 1.3x slower (the gather's index
-#: work does not shrink with D).
+#: tensor), and faster still since its backward is bulk operations
+#: (:mod:`.weighted_row_sum`). The tiny demo model's 16
+#: would train 1.15x faster with it too (0.47 against 0.53 s per step), but
+#: keeps mmcv's path so that ``make demo`` trains, bit for bit, the model
+#: whose numbers the README and docs/benchmarks.md quote.
 GATHER_TRAINING_MIN_DIMS = 32
 
 #: Floating types too coarse for the deformable sampling.

@@ -30,5 +30,12 @@ class RowFFN(FFN):
         rows = x.reshape(-1, x.shape[-1])
         if identity is not None:
             identity = identity.reshape(-1, identity.shape[-1])
-        out = super().forward(rows, identity)
+        out = self.forward_rows(rows, identity)
         return out.view(*x.shape[:-1], out.shape[-1])
+
+    def forward_rows(self,
+                     rows: Tensor,
+                     identity: Optional[Tensor] = None) -> Tensor:
+        """mmcv's ``FFN`` on (N, C) rows (``identity`` (N, C) or None):
+        (N, ``embed_dims``)."""
+        return super().forward(rows, identity)
