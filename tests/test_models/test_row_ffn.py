@@ -50,3 +50,66 @@ def test_relu_does_not_write_through_a_view():
     names = graph_node_names(RowFFN(**CFG)(x))
     assert 'torch::autograd::CopySlices' not in names
     assert 'ReluBackward0' in names
+
+
+def seeded_outputs(module, x, identity=None, seed=3):
+    torch.manual_seed(seed)
+    out = module(x, identity)
+    return out, torch.rand(3)  # the random state after the call
+
+
+@pytest.mark.parametrize('dropout_layer', [
+    dict(type='Dropout', drop_prob=0.3),
+    dict(type='DropPath', drop_prob=0.3), None
+])
+@pytest.mark.parametrize('num_fcs', [2, 3])
+def test_training_dropout_draws_as_mmcv(dropout_layer, num_fcs):
+    """Same masks from the same seed (and the same random state after):
+    element-wise dropouts see the same number of elements in rows;
+    per-sample DropPath takes mmcv's path."""
+    cfg = dict(CFG, ffn_drop=0.2, num_fcs=num_fcs, dropout_layer=dropout_layer)
+    reference = FFN(**cfg).train()
+    ours = RowFFN(**cfg).train()
+    ours.load_state_dict(reference.state_dict())
+    x = torch.randn(3, 4, 8)
+    want, want_state = seeded_outputs(reference, x)
+    got, got_state = seeded_outputs(ours, x)
+    assert torch.equal(got, want) and torch.equal(got_state, want_state)
+
+
+@pytest.mark.parametrize('x_shape,identity_shape', [((2, 5, 8), (5, 8)),
+                                                    ((2, 5, 8), (1, 5, 8)),
+                                                    ((1, 5, 8), (5, 1, 8))])
+def test_broadcast_identity_as_mmcv(x_shape, identity_shape):
+    reference = FFN(**CFG)
+    ours = RowFFN(**CFG)
+    ours.load_state_dict(reference.state_dict())
+    x, identity = torch.randn(x_shape), torch.randn(identity_shape)
+    want = reference(x, identity)
+    got = ours(x, identity)
+    assert got.shape == want.shape and torch.equal(got, want)
+
+
+def test_model_ffns_train_without_copyslices():
+    """The encoder's FFN (the fused class, in training) and the decoder's
+    two FFNs are row FFNs whose graphs have no CopySlices."""
+    from mmseqformer.models.layers import (FrameFoldedEncoderLayer,
+                                           SeqFormerDecoder)
+    encoder_layer = FrameFoldedEncoderLayer(
+        self_attn_cfg=dict(embed_dims=16, num_heads=2, num_levels=1),
+        ffn_cfg=dict(embed_dims=16, feedforward_channels=32)).train()
+    decoder = SeqFormerDecoder(
+        1,
+        dict(
+            self_attn_cfg=dict(embed_dims=16, num_heads=2, batch_first=True),
+            cross_attn_cfg=dict(embed_dims=16, num_heads=2, num_levels=1),
+            ffn_cfg=dict(embed_dims=16, feedforward_channels=32)))
+    ffns = [
+        encoder_layer.ffn, decoder.layers[0].ffn, decoder.layers[0].ffn_box
+    ]
+    x = torch.randn(2, 5, 16, requires_grad=True)
+    for ffn in ffns:
+        assert isinstance(ffn, RowFFN)
+        names = graph_node_names(ffn(x))
+        assert 'torch::autograd::CopySlices' not in names
+        assert 'ReluBackward0' in names

@@ -99,3 +99,37 @@ def test_matches_embedding_bag_in_a_model_step():
         r, t, per_sample_weights=w, mode='sum'))
     for a, b in zip(ours, theirs):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_bags_longer_than_the_table():
+    """More rows per bag than the table has (a 1x1 level with many
+    points): the weights' gradient cannot use the sampled product."""
+    table, rows, weights, _ = problem(
+        torch.float64, num_rows=12, bags=5, bag=16)  # rows 0-1 used
+    table = table[:2].clone().requires_grad_()
+    weights.requires_grad_()
+    assert torch.autograd.gradcheck(lambda t, w: weighted_row_sum(t, rows, w),
+                                    (table, weights))
+
+
+def test_backward_with_sparse_invariant_checks_on():
+    table, rows, weights, grad = problem(torch.float32)
+    weights.requires_grad_()
+    with torch.sparse.check_sparse_tensor_invariants():
+        out = weighted_row_sum(table, rows, weights)
+        (grad_weights, ) = torch.autograd.grad(out, (weights, ), grad)
+    torch.testing.assert_close(
+        grad_weights.double(),
+        formula_gradients(table, rows, weights.detach(), grad)[1],
+        rtol=1e-5,
+        atol=1e-5)
+
+
+def test_other_dtypes_keep_embedding_bags_backward():
+    table, rows, weights, grad = problem(torch.float32)
+    table = table.bfloat16().requires_grad_()
+    weights = weights.bfloat16().requires_grad_()
+    out = weighted_row_sum(table, rows, weights)
+    assert type(out.grad_fn).__name__ != '_WeightedRowSumBackward'
+    grads = torch.autograd.grad(out, (table, weights), grad.bfloat16())
+    assert all(g.dtype == torch.bfloat16 for g in grads)

@@ -38,7 +38,7 @@ def valid_im2col_step(batch: int, im2col_step: int) -> int:
 #: with the gather (grid_sample's path materialises a (B * M, D, Q, L * P)
 #: tensor), and faster still since its backward is bulk operations
 #: (:mod:`.weighted_row_sum`). The tiny demo model's 16
-#: would train 1.15x faster with it too (0.47 against 0.53 s per step), but
+#: would train 1.13x faster with it too (0.47 against 0.53 s per step), but
 #: keeps mmcv's path so that ``make demo`` trains, bit for bit, the model
 #: whose numbers the README and docs/benchmarks.md quote.
 GATHER_TRAINING_MIN_DIMS = 32

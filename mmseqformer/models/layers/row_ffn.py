@@ -2,7 +2,7 @@
 from typing import Optional
 
 from mmcv.cnn.bricks.transformer import FFN
-from torch import Tensor
+from torch import Tensor, nn
 
 
 class RowFFN(FFN):
@@ -15,6 +15,8 @@ class RowFFN(FFN):
     copies the (rows, 1024) gradient twice more. That was about 10% of an
     R50 training step on the CPU (docs/benchmarks.md). On 2-D rows the
     product is a plain tensor and the ReLU's backward is one masking pass.
+    An ``identity`` that broadcasts and per-sample dropout layers (DropPath)
+    take mmcv's path as it is.
     """
 
     def forward(self, x: Tensor, identity: Optional[Tensor] = None) -> Tensor:
@@ -27,11 +29,20 @@ class RowFFN(FFN):
         Returns:
             Tensor: (..., C) (``embed_dims`` channels).
         """
+        if not self._rows_equivalent(x, identity):
+            return super().forward(x, identity)
         rows = x.reshape(-1, x.shape[-1])
         if identity is not None:
             identity = identity.reshape(-1, identity.shape[-1])
         out = self.forward_rows(rows, identity)
         return out.view(*x.shape[:-1], out.shape[-1])
+
+    def _rows_equivalent(self, x: Tensor, identity: Optional[Tensor]) -> bool:
+        """Whether the rows give mmcv's result: no broadcast identity, and
+        no dropout layer that draws per sample (DropPath) rather than per
+        element."""
+        return (identity is None or identity.shape == x.shape) and \
+            isinstance(self.dropout_layer, (nn.Identity, nn.Dropout))
 
     def forward_rows(self,
                      rows: Tensor,

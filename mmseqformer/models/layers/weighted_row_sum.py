@@ -38,9 +38,16 @@ def weighted_row_sum(table: Tensor, rows: Tensor, weights: Tensor) -> Tensor:
 
     Returns:
         Tensor: (N, D).
+
+    NOTE: the custom backward runs on the CPU in float32/float64 (what the
+    deformable sampling trains with off CUDA); other devices and dtypes
+    keep ``embedding_bag``'s own backward. Its gradients are computed once
+    (no second derivatives, as with ``once_differentiable``).
     """
     if (torch.is_grad_enabled()
             and (table.requires_grad or weights.requires_grad)
+            and table.device.type == 'cpu'
+            and table.dtype in (torch.float32, torch.float64)
             and not torch.jit.is_tracing()):
         return _WeightedRowSum.apply(table, rows, weights)
     return F.embedding_bag(rows, table, per_sample_weights=weights, mode='sum')
@@ -87,6 +94,11 @@ def _scatter_rows(grad_out: Tensor, rows: Tensor, weights: Tensor,
 def _row_dots(grad_out: Tensor, table: Tensor, rows: Tensor) -> Tensor:
     """``dots[n, k] = grad_out[n] . table[rows[n, k]]``: (N, K)."""
     num_bags, bag = rows.shape
+    if bag > table.shape[0]:
+        # The pattern would hold more entries than the (N, R) matrix has
+        # cells, which the sampled product refuses; such tiny tables are
+        # cheap to gather.
+        return torch.einsum('nd,nkd->nk', grad_out, table[rows.long()])
     columns = rows.reshape(-1)
     if num_bags * bag >= 2**31:  # the pattern's offsets need 64 bits
         columns = columns.long()
@@ -96,10 +108,16 @@ def _row_dots(grad_out: Tensor, table: Tensor, rows: Tensor) -> Tensor:
         # "Sparse CSR tensor support is in beta state": the sampled product
         # used here is stable API.
         warnings.simplefilter('ignore', UserWarning)
+        # A row's columns are unsorted and may repeat (two corners on the
+        # same pixel), outside the format's invariants: the CPU kernel
+        # computes every entry's dot product on its own, which is what is
+        # wanted (tested with repeats); skip the check even when a user
+        # switched it on globally.
         pattern = torch.sparse_csr_tensor(
             offsets,
             columns,
             torch.ones(columns.numel(), dtype=table.dtype, device=rows.device),
-            size=(num_bags, table.shape[0]))
+            size=(num_bags, table.shape[0]),
+            check_invariants=False)
     dots = torch.sparse.sampled_addmm(pattern, grad_out, table.t(), beta=0.0)
     return dots.values().view(num_bags, bag)
