@@ -1,7 +1,8 @@
 """Speed and memory of SeqFormer on one GPU (or the CPU), in one table.
 
     bash tools/analysis_tools/benchmark_gpu.sh \\
-        [--official-root SEQFORMER_CHECKOUT] [--out results.json]
+        [--official-root SEQFORMER_CHECKOUT [--official-python PYTHON]] \\
+        [--out results.json]
     python tools/analysis_tools/benchmark_gpu.py --device cpu --smoke
 
 Rows (random weights: speed and memory do not depend on them):
@@ -20,7 +21,10 @@ Rows (random weights: speed and memory do not depend on them):
 - with ``--official-root``, the same for the official code
   (wjf5203/SeqFormer; ``official_seqformer.py`` imports it, patched in
   memory; on CUDA its deformable attention runs mmcv's copy of its own
-  kernel). It needs torchvision and scipy;
+  kernel). It needs torchvision and scipy, in this environment or in the
+  one of ``--official-python`` (which needs neither mmseqformer nor the
+  OpenMMLab packages: its child reads numpy frames and the training clips
+  this process saved);
 - with ``--peer``, the inference rows of the peer users would run instead:
   mmdet's Mask2Former-VIS R50 (``--peer-config``, random weights), the
   whole video in one ``predict`` as mmdet's ``tools/test.py`` runs it, from
@@ -43,6 +47,7 @@ import json
 import logging
 import os.path as osp
 import sys
+import tempfile
 import time
 
 import torch
@@ -115,6 +120,11 @@ def parse_args() -> argparse.Namespace:
         help='CI-sized run: tiny config, tiny frames, one timed run each')
     parser.add_argument('--config', help='our model config')
     parser.add_argument('--official-root', help='official SeqFormer checkout')
+    parser.add_argument(
+        '--official-python',
+        default=sys.executable,
+        help='Python of an environment with torch, torchvision and scipy '
+        'for the official code (default: this one)')
     parser.add_argument(
         '--peer',
         action='store_true',
@@ -253,25 +263,22 @@ class CodeUnderTest:
         if self.inference_model is not None:
             self.inference_model = None  # free its memory for training
             release_memory()
-        height, width = self.settings['train_size']
         root = self.settings['official_root']
         if self.training is None:
             if self.code == 'ours':
                 model = work.build_our_training_model(self.config(),
                                                       self.device)
-                classes = work.our_num_classes(model)
                 self.training = (model, None,
-                                 work.synthetic_clips(TRAIN_CLIPS,
-                                                      TRAIN_FRAMES, height,
-                                                      width, classes))
+                                 training_clips(self.settings,
+                                                work.our_num_classes(model)))
             else:
                 model, criterion = work.build_official_training_model(
                     root, self.device, TRAIN_FRAMES)
-                # YouTube-VIS 2019's 40 classes (the official head has 42).
+                # Made by the parent: this Python may lack mmseqformer.
                 self.training = (model, criterion,
-                                 work.synthetic_clips(TRAIN_CLIPS,
-                                                      TRAIN_FRAMES, height,
-                                                      width, 40))
+                                 torch.load(
+                                     self.settings['official_clips'],
+                                     weights_only=False))
         model, criterion, clips = self.training
         if self.code == 'ours':
             return work.our_training_step(model, clips, self.device, amp)
@@ -285,9 +292,21 @@ class CodeUnderTest:
         return osp.join(REPO, config)
 
 
+def training_clips(settings: dict, num_classes: int) -> list:
+    """The training batch at ``--train-size`` (needs mmseqformer)."""
+    import benchmark_workloads as work
+    height, width = settings['train_size']
+    return work.synthetic_clips(TRAIN_CLIPS, TRAIN_FRAMES, height, width,
+                                num_classes)
+
+
 def quiet_mmengine() -> None:
-    """No per-parameter initialisation log (thousands of lines)."""
-    from mmengine.logging import MMLogger
+    """No per-parameter initialisation log (thousands of lines); nothing
+    to do in an environment without mmengine (the official code's)."""
+    try:
+        from mmengine.logging import MMLogger
+    except ImportError:
+        return
     MMLogger.get_current_instance().setLevel(logging.WARNING)
 
 
@@ -325,7 +344,11 @@ def child(settings: dict, code: str, skip: int) -> None:
 def measure_inference(under_test: CodeUnderTest, run: dict, settings: dict,
                       memory: PeakMemory, done: list) -> dict:
     from benchmark_workloads import autocast
-    from pattern_video import PatternVideo
+    if under_test.code == 'official':
+        # numpy frames: the official code's Python may lack mmseqformer.
+        from pattern_frames import PatternFrames as PatternVideo
+    else:
+        from pattern_video import PatternVideo
     device, frames = settings['device'], run['frames']
     if run['mode'] == 'whole':
         projection = projected_gb(done, run)
@@ -425,9 +448,11 @@ def measure_code(settings: dict, code: str) -> tuple:
             rows.append(row)
             print(f'  {summary(row)}', file=sys.stderr, flush=True)
 
+    python = settings['official_python'] if code == 'official' else \
+        sys.executable
     while len(rows) < len(runs):
         command = [
-            sys.executable,
+            python,
             osp.abspath(__file__), '--child',
             json.dumps(dict(settings, code=code, skip=len(rows)))
         ]
@@ -547,7 +572,12 @@ def main() -> None:
     }
     machine, rows = measure_code(settings, 'ours')
     if args.official_root:
-        rows += measure_code(settings, 'official')[1]
+        with tempfile.TemporaryDirectory() as workdir:
+            # YouTube-VIS 2019's 40 classes (the official head has 42).
+            settings['official_clips'] = osp.join(workdir, 'clips.pth')
+            torch.save(
+                training_clips(settings, 40), settings['official_clips'])
+            rows += measure_code(settings, 'official')[1]
     if args.peer:
         rows += measure_code(settings, 'mask2former')[1]
     if machine is None:
