@@ -1,0 +1,54 @@
+"""Counting the arithmetic a piece of PyTorch code does.
+
+:class:`ArithmeticCounter` counts the floating-point operations of the
+matrix products and convolutions that run while it is active (PyTorch's own
+formulas from ``torch.utils.flop_counter``, plus oneDNN's fused linear that
+:class:`~mmseqformer.models.layers.cpu_fused_ffn.CPUFusedFFN` calls at CPU
+inference). Elementwise work is left out: it is memory-bound, and the
+matrix products are what a machine's matmul rate (``benchmark_runs.
+matmul_gflops``) bounds. Total arithmetic over that rate is the time no
+implementation of the same model gets under on that machine.
+
+A dispatch mode rather than ``torch.utils.flop_counter.FlopCounterMode``:
+that one also tracks modules with autograd hooks, which fail on the
+inference path's no-grad tensors.
+"""
+from collections import Counter
+
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
+
+
+def fused_linear_flops(input, weight, *args, **kwargs) -> int:
+    """``torch.ops.mkldnn._linear_pointwise``: (..., K) x (N, K)^T."""
+    return 2 * input.numel() * weight.shape[0]
+
+
+class ArithmeticCounter(TorchDispatchMode):
+    """FLOPs of the matrix products and convolutions run inside it.
+
+    Example::
+
+        with ArithmeticCounter() as counter:
+            model(inputs)
+        counter.total, counter.by_op  # int, {'aten.addmm': ...}
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_op = Counter()
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_op.values())
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        packet = func._overloadpacket
+        if packet in flop_registry:
+            self.by_op[str(packet)] += flop_registry[packet](
+                *args, **kwargs, out_val=out)
+        elif str(packet) == 'mkldnn._linear_pointwise':
+            self.by_op[str(packet)] += fused_linear_flops(*args)
+        return out
