@@ -23,10 +23,8 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 
 from mmseqformer.engine import check_checkpoint_fits_config  # noqa: E402
-from mmseqformer.utils import (
-    CheckpointMismatchError,  # noqa: E402
-    add_common_arguments,
-    load_tool_config)
+from mmseqformer.utils import (  # noqa: E402
+    CheckpointMismatchError, add_common_arguments, load_tool_config)
 
 #: How the paper's columns are named in the printed summary.
 SUMMARY_NAMES = {

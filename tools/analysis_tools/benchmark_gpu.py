@@ -57,19 +57,11 @@ sys.path.insert(0, REPO)
 # The shared benchmark modules beside this script (also under runpy).
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from benchmark_workloads import (
-    PEER_CONFIG,
-    TRAIN_CLIPS,  # noqa: E402
-    TRAIN_FRAMES)
-from benchmark_runs import (
-    PeakMemory,
-    emit,
-    last_error_line,  # noqa: E402
-    machine_info,
-    median,
-    run_child,
-    synchronize,
-    timed_repeats)
+from benchmark_workloads import (  # noqa: E402
+    PEER_CONFIG, TRAIN_CLIPS, TRAIN_FRAMES)
+from benchmark_runs import (  # noqa: E402
+    PeakMemory, emit, last_error_line, machine_info, median, run_child,
+    synchronize, timed_repeats)
 
 #: The SeqFormer paper's inference speed for R50 on a V100-class GPU.
 PAPER_FPS = 72.3

@@ -40,13 +40,8 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from benchmark_workloads import TRAIN_CLIPS, TRAIN_FRAMES  # noqa: E402
-from benchmark_runs import (
-    PeakMemory,
-    emit,
-    last_error_line,  # noqa: E402
-    median,
-    run_child,
-    synchronize)
+from benchmark_runs import (  # noqa: E402
+    PeakMemory, emit, last_error_line, median, run_child, synchronize)
 
 #: The official head's class rows (YouTube-VIS 2019's 40 labels are drawn).
 OFFICIAL_CLASSES, LABELS = 42, 40

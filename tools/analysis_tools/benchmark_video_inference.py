@@ -46,12 +46,8 @@ sys.path.insert(0, REPO)
 # The shared benchmark modules beside this script (also under runpy).
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from benchmark_runs import (
-    emit,
-    last_error_line,
-    matmul_gflops,  # noqa
-    median,
-    run_child)
+from benchmark_runs import (  # noqa: E402
+    emit, last_error_line, matmul_gflops, median, run_child)
 from pattern_frames import PatternFrames  # noqa: E402
 
 

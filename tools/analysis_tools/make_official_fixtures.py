@@ -58,10 +58,8 @@ from torch import nn
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from official_seqformer import (
-    OFFICIAL_COMMIT,  # noqa: E402
-    build_official_model,
-    import_official,
+from official_seqformer import (  # noqa: E402
+    OFFICIAL_COMMIT, build_official_model, import_official,
     randomize_official_)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
