@@ -4,11 +4,19 @@
 #               training runs, the 1080p demo): under a minute once installed
 #   make demo   install everything, make the synthetic dataset, train the tiny
 #               model on it and print its YouTube-VIS AP on held-out videos
+# STACK=classic runs any of them on the classic OpenMMLab stack (Python 3.10,
+# torch 2.1.2, mmengine 0.10.7) in .venv-classic; docs/get_started.md.
+STACK ?= main
+ifeq ($(STACK),main)
 VENV ?= .venv
+else
+VENV ?= .venv-$(STACK)
+endif
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-REQUIREMENTS := requirements.txt $(wildcard requirements/*.txt) setup.cfg \
-	setup.py tools/misc/setup_env.sh
+REQUIREMENTS := requirements.txt $(wildcard requirements/*.txt) \
+	requirements/stacks/$(STACK).txt setup.cfg setup.py pyproject.toml \
+	tools/misc/setup_env.sh
 
 DEMO_CONFIG ?= configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py
 DEMO_DATA ?= data/synthetic_vis
@@ -19,7 +27,7 @@ DEMO_WORK_DIR ?= work_dirs/demo
 install: $(STAMP)
 
 $(STAMP): $(REQUIREMENTS)
-	bash tools/misc/setup_env.sh $(VENV)
+	STACK=$(STACK) bash tools/misc/setup_env.sh $(VENV)
 	touch $@
 
 test: $(STAMP)

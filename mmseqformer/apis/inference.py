@@ -22,6 +22,7 @@ from mmengine.config import Config
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from torch import nn
 
+from ..install_check import check_cuda_ops
 from ..models.vis import OfflineVideoInference
 from ..utils.checkpoint_fit import check_fits, read_checkpoint
 from ..utils.tool_config import load_model_config
@@ -46,7 +47,8 @@ def init_vis_model(config: Union[str, Config],
     ONNX Runtime: ``checkpoint`` is then a folder written by
     ``tools/deployment/export_onnx.py`` and the result an
     :class:`~mmseqformer.deploy.OnnxVisModel`, which every inference
-    function takes as it takes the PyTorch model (``docs/deployment.md``).
+    function takes as it takes the PyTorch model
+    (``docs/user_guides/deployment.md``).
 
     Args:
         config (str or Config): The model config.
@@ -72,6 +74,7 @@ def init_vis_model(config: Union[str, Config],
     if backend != 'pytorch':
         raise ValueError("backend must be 'pytorch' or 'onnxruntime', got "
                          f'{backend!r}')
+    check_cuda_ops(device)  # before the weights are read
     config = load_model_config(config, cfg_options)
     # Weights come from the checkpoint: do not fetch pretrained backbones.
     config.model.backbone.init_cfg = None

@@ -98,7 +98,8 @@ class VideoPrediction:
                  category_ids: Optional[Sequence[int]] = None) -> List[Dict]:
         """Entries of a YouTube-VIS results file.
 
-        The layout is the official one (``docs/official_behaviour.md`` §5).
+        The layout is the official one
+        (``docs/notes/official_behaviour.md`` §5).
 
         Args:
             video_id (int): The video's id.

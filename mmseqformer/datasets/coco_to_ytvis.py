@@ -1,8 +1,9 @@
 """COCO categories that overlap YouTube-VIS 2019.
 
-The official joint training (``docs/official_behaviour.md`` §4.4) maps 21 COCO
-ids to 20 YouTube-VIS 2019 classes. Its entry 74 (COCO "mouse") -> 24 is "fox"
-in YouTube-VIS 2019 (it looks copied from the 2021 map, where 24 is "mouse"),
+The official joint training (``docs/notes/official_behaviour.md`` §4.4) maps
+21 COCO ids to 20 YouTube-VIS 2019 classes. Its entry 74 (COCO "mouse") -> 24
+is "fox" in YouTube-VIS 2019 (it looks copied from the 2021 map, where 24 is
+"mouse"),
 so COCO computer mice were trained as foxes. :data:`COCO_TO_YTVIS19` sends it
 to "mouse" instead; :data:`COCO_TO_YTVIS19_OFFICIAL` keeps the official map for
 exact reproduction.

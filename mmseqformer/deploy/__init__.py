@@ -1,5 +1,5 @@
 """ONNX export of SeqFormer and ONNX Runtime inference through the same
-API (``docs/deployment.md``)."""
+API (``docs/user_guides/deployment.md``)."""
 from .deploy_meta import META_FILE, read_deploy_meta
 from .export_mode import traceable_inference
 from .onnx_engine import OnnxSeqFormerEngine

@@ -57,10 +57,12 @@ class FramePathsGraph(nn.Module):
         """
         height, width = frames.shape[-2:]
         # Unpadded frames: the encoder builds no padding mask (it never
-        # does while exporting) and needs only these two sizes.
-        frame = DetDataSample(
-            metainfo=dict(
-                img_shape=(height, width), batch_input_shape=(height, width)))
+        # does while exporting) and needs only these two sizes. Set as
+        # fields: the metainfo constructor deep-copies them, which torch
+        # < 2.2 refuses for the tracer's size tensors.
+        frame = DetDataSample()
+        for name in ('img_shape', 'batch_input_shape'):
+            frame.set_field((height, width), name, field_type='metainfo')
         encoded = self.model.encode(frames[None], [[frame]])
         head = self.model.track_head
         paths = head.box_path(encoded)

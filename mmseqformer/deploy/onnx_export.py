@@ -18,7 +18,7 @@ The aggregation over frames (a running softmax), the selection of the top
 pairs and the mask post-processing stay in the shared Python code, which
 both backends run.
 
-Traced with ``torch.onnx.export(..., dynamo=False)`` (TorchScript) inside
+Traced with ``torch.onnx.export``'s TorchScript tracer (not dynamo) inside
 :func:`~mmseqformer.deploy.export_mode.traceable_inference`; deformable
 attention becomes ONNX ``GridSample`` (opset >= 16), no custom op.
 """
@@ -31,6 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from ..utils import atomic_output_folder
+from ..utils.torch_compat import torchscript_onnx_export
 from .deploy_meta import (CONFIG_FILE, GRAPH_FILES, META_FILE, META_FORMAT,
                           META_VERSION)
 from .export_mode import traceable_inference
@@ -174,11 +175,10 @@ def export_graph(graph: nn.Module, args: Tuple[Tensor, ...], path: str,
         # dynamic is checked by running the graphs at other sizes
         # (export_onnx.py's check, tests/test_deploy).
         warnings.simplefilter('ignore')
-        torch.onnx.export(
+        torchscript_onnx_export(
             graph,
             args,
             path,
-            dynamo=False,
             opset_version=opset,
             input_names=list(input_names),
             output_names=list(output_names),

@@ -2,16 +2,18 @@
 
 It is the R50 model of ``configs/_base_/models/seqformer_r50.py`` with only
 the sizes changed, so tests exercise the configured architecture. Like
-mmdet's ``get_detector_cfg``, it needs a source checkout (the configs).
+mmdet's ``get_detector_cfg``, it reads the shipped configs (a checkout's
+or an installed wheel's).
 """
 import copy
 import os.path as osp
 
 from mmengine.config import Config
 
-R50_CONFIG = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-    'configs/_base_/models/seqformer_r50.py')
+from ..utils.config_lookup import shipped_configs_dir
+
+R50_CONFIG = osp.join(shipped_configs_dir(),
+                      '_base_/models/seqformer_r50.py')
 
 #: embed_dims 32, 2 heads, 2 points, 1 encoder and 2 decoder layers, no
 #: dropout, 5 queries, 3 classes, 4 dynamic mask channels; ResNet-18 at a

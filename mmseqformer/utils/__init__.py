@@ -3,6 +3,7 @@ from .atomic_folder import atomic_output_folder, check_replaceable_folder
 from .atomic_io import atomic_open, atomic_output_files, atomic_output_path
 from .checkpoint_fit import (CheckpointMismatchError, check_fits,
                              check_state_dict_fits, read_checkpoint)
+from .config_lookup import ConfigNotFoundError, find_config
 from .dist_utils import setup_distributed_backend
 from .tool_config import add_common_arguments, load_tool_config
 
@@ -11,5 +12,6 @@ __all__ = [
     'atomic_output_folder', 'check_replaceable_folder',
     'CheckpointMismatchError', 'check_fits', 'check_state_dict_fits',
     'read_checkpoint', 'setup_distributed_backend', 'add_common_arguments',
-    'load_tool_config', 'tune_glibc_malloc'
+    'load_tool_config', 'tune_glibc_malloc', 'ConfigNotFoundError',
+    'find_config'
 ]

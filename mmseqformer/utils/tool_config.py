@@ -7,6 +7,7 @@ from typing import Optional
 
 from mmengine.config import Config, DictAction
 
+from .config_lookup import ConfigNotFoundError, find_config
 from .dist_utils import setup_distributed_backend
 
 
@@ -44,7 +45,8 @@ def add_non_strict_argument(parser: argparse.ArgumentParser) -> None:
 
 def load_tool_config(args: argparse.Namespace,
                      config: Optional[str] = None) -> Config:
-    """Load ``args.config`` and apply the common options.
+    """Load ``args.config`` (a file or a shipped config's name,
+    :func:`~.config_lookup.find_config`) and apply the common options.
 
     The work dir is ``--work-dir``, else the config's, else
     ``./work_dirs/<config name>``, as in mmdet's tools. Without a GPU,
@@ -54,12 +56,16 @@ def load_tool_config(args: argparse.Namespace,
 
     Args:
         args (argparse.Namespace): Parsed arguments with the common options.
-        config (str, optional): Config path; defaults to ``args.config``.
+        config (str, optional): Config path or name; defaults to
+            ``args.config``.
 
     Returns:
         Config: The config, ready for ``Runner.from_cfg``.
     """
-    config = config or args.config
+    try:
+        config = find_config(config or args.config)
+    except ConfigNotFoundError as err:
+        raise SystemExit(f'error: {err}') from None
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = Config.fromfile(config)
     cfg.launcher = args.launcher
@@ -79,12 +85,12 @@ def load_tool_config(args: argparse.Namespace,
 
 
 def load_model_config(config, cfg_options: Optional[dict] = None) -> Config:
-    """A copy of ``config`` (a file or a Config) with ``cfg_options``
-    merged, its default scope made current (for the API's model
-    builders)."""
+    """A copy of ``config`` (a file, a shipped config's name or a Config)
+    with ``cfg_options`` merged, its default scope made current (for the
+    API's model builders)."""
     from mmengine.registry import init_default_scope
     if isinstance(config, str):
-        config = Config.fromfile(config)
+        config = Config.fromfile(find_config(config))
     config = copy.deepcopy(config)
     if cfg_options is not None:
         config.merge_from_dict(cfg_options)

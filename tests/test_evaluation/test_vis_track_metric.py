@@ -2,7 +2,7 @@
 
 The golden numbers in tests/data/identity_metrics/trackeval_cli/ were made by
 TrackEval's unchanged ``scripts/run_youtube_vis.py`` on the crafted files
-beside them (docs/identity_metrics.md has the command): ``raw`` on
+beside them (docs/user_guides/identity_metrics.md has the command): ``raw`` on
 ``results.json`` as it is, ``decided`` on ``results_decided.json``, the hard
 decisions chosen by hand in ``make_inputs.py``.
 """
@@ -125,7 +125,8 @@ def test_printed_summary_equals_trackeval_cli(evaluations, run):
 
 
 def test_headline_numbers(evaluations):
-    # The numbers in docs/identity_metrics.md (TrackEval printed them).
+    # The numbers in docs/user_guides/identity_metrics.md (TrackEval printed
+    # them).
     decided = evaluations['decided'].summary()
     assert round(100 * decided['HOTA'], 3) == 47.68
     assert round(100 * decided['IDF1'], 3) == 44.828

@@ -20,6 +20,7 @@ from mmseqformer.engine import CPUBFloat16OptimWrapper, amp_optim_wrapper
 from mmseqformer.models.layers import FrameFoldedMSDA
 from mmseqformer.testing.synthetic_clips import (make_training_clips,
                                                  training_batch)
+from mmseqformer.utils.torch_compat import is_autocast_enabled
 from tests.conftest import perturbed_tiny_seqformer
 from tests.conftest import run_tool as run
 
@@ -223,7 +224,7 @@ def test_test_cfg_amp_runs_the_network_in_bfloat16():
     model = perturbed_tiny_seqformer().eval()
     autocast_seen = []
     model.backbone.register_forward_pre_hook(
-        lambda *_: autocast_seen.append(torch.is_autocast_enabled('cpu')))
+        lambda *_: autocast_seen.append(is_autocast_enabled('cpu')))
     scores = {}
     for amp in (False, True):
         model.track_head.test_cfg['amp'] = amp

@@ -21,7 +21,8 @@ R50 = osp.join(REPO_ROOT, 'configs/_base_/models/seqformer_r50.py')
 #: {key: shape} of the official R50 model (inference.py defaults).
 R50_KEYS = osp.join(REPO_ROOT, 'tests/data/official_r50_keys.json')
 
-#: Official names from docs/official_behaviour.md §8 and where they must land.
+#: Official names from docs/notes/official_behaviour.md §8 and where they
+#: must land.
 OFFICIAL_NAMES = {
     'detr.backbone.0.body.layer3.5.bn2.running_var':
     'backbone.layer3.5.bn2.running_var',

@@ -1,7 +1,7 @@
 """The R50 model has the official parameter count.
 
 The paper's Table 1 says 49.3M. The official code's model has 48,404,173
-parameters (``docs/official_behaviour.md`` §1.9: 48.40M), counted here
+parameters (``docs/notes/official_behaviour.md`` §1.9: 48.40M), counted here
 from the state-dict layout of §8 without its duplicated keys (the
 ``transformer.decoder.bbox_embed`` copies) and without buffers (frozen BN
 statistics and affine terms are buffers there).

@@ -10,10 +10,10 @@ scoring below ``--score-thr`` are dropped and a mask sequence listed with
 several classes counts once, with its best class; classes are evaluated
 separately (TrackEval's YouTube-VIS evaluation) and the first row pools the
 detections of all classes. Values are in percent, as TrackEval prints them.
-The computation is the one of ``VISTrackMetric``; docs/identity_metrics.md
-explains the choices. With ``--score-thr 0 --keep-duplicate-classes`` the
-numbers are those of TrackEval's own ``scripts/run_youtube_vis.py`` on the
-same files.
+The computation is the one of ``VISTrackMetric``;
+docs/user_guides/identity_metrics.md explains the choices. With
+``--score-thr 0 --keep-duplicate-classes`` the numbers are those of
+TrackEval's own ``scripts/run_youtube_vis.py`` on the same files.
 """
 import argparse
 import os.path as osp

@@ -16,7 +16,23 @@ inference path's no-grad tensors.
 from collections import Counter
 
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils.flop_counter import flop_registry
+
+try:  # torch >= 2.2: formulas of the tensors, the output as out_val
+    from torch.utils.flop_counter import flop_registry as FLOP_FORMULAS
+
+    def formula_flops(packet, args, kwargs, out) -> int:
+        """PyTorch's FLOP count of one call of ``packet``."""
+        return FLOP_FORMULAS[packet](*args, **kwargs, out_val=out)
+
+except ImportError:  # torch 2.1: formulas of the shapes, out_shape
+    from torch.utils._pytree import tree_map
+    from torch.utils.flop_counter import flop_mapping as FLOP_FORMULAS
+    from torch.utils.flop_counter import get_shape
+
+    def formula_flops(packet, args, kwargs, out) -> int:
+        """PyTorch's FLOP count of one call of ``packet``."""
+        args, kwargs, out_shape = tree_map(get_shape, (args, kwargs, out))
+        return FLOP_FORMULAS[packet](*args, **kwargs, out_shape=out_shape)
 
 
 def fused_linear_flops(input, weight, *args, **kwargs) -> int:
@@ -46,9 +62,9 @@ class ArithmeticCounter(TorchDispatchMode):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
         packet = func._overloadpacket
-        if packet in flop_registry:
-            self.by_op[str(packet)] += flop_registry[packet](
-                *args, **kwargs, out_val=out)
+        if packet in FLOP_FORMULAS:
+            self.by_op[str(packet)] += formula_flops(packet, args, kwargs,
+                                                     out)
         elif str(packet) == 'mkldnn._linear_pointwise':
             self.by_op[str(packet)] += fused_linear_flops(*args)
         return out

@@ -12,7 +12,7 @@ with ``track_id`` on each annotation; by default the fields are found from
 the first image and annotation. Writes the official YouTube-VIS layout with
 the same ``file_names``, so the frames stay where they are. A problem stops
 the conversion with the file and the entry named. See
-docs/dataset_converters.md.
+docs/user_guides/your_own_data.md.
 """
 import argparse
 import json

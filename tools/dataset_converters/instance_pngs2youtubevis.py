@@ -9,7 +9,7 @@ style: pixel value = instance id, 0 = background; 8-bit palette or
 grayscale, or 16-bit); FRAMES_ROOT holds the frames with the same folder
 and file names (any image extension). The mapping (default:
 PNG_ROOT/mapping.json) gives each instance id its category, globally or per
-video. See docs/dataset_converters.md.
+video. See docs/user_guides/your_own_data.md.
 """
 import argparse
 import json

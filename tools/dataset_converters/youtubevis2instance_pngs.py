@@ -9,7 +9,7 @@ for videos with more than 255 instances) and OUT_DIR/mapping.json (ids ->
 categories, video ids), the input of instance_pngs2youtubevis.py. Where
 instances overlap, the later one in the file is on top. OUT_DIR appears only
 when complete; an existing one is replaced only if it is empty or an
-earlier output. See docs/dataset_converters.md.
+earlier output. See docs/user_guides/your_own_data.md.
 """
 import argparse
 import os.path as osp

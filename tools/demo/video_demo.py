@@ -41,11 +41,10 @@ from mmengine.config import DictAction  # noqa: E402
 
 from mmseqformer import apis  # noqa: E402
 from mmseqformer.apis.video_prediction import INSTANCES_FILE  # noqa: E402
-from mmseqformer.utils import (
-    CheckpointMismatchError,  # noqa: E402
-    atomic_output_path,
-    check_replaceable_folder,
-    tune_glibc_malloc)
+from mmseqformer.install_check import MissingCudaOpsError  # noqa: E402
+from mmseqformer.utils import (  # noqa: E402
+    CheckpointMismatchError, ConfigNotFoundError, atomic_output_path,
+    check_replaceable_folder, tune_glibc_malloc)
 from mmseqformer.utils.tool_config import add_non_strict_argument  # noqa
 
 
@@ -96,7 +95,7 @@ def parse_args() -> argparse.Namespace:
         default='pytorch',
         choices=['pytorch', 'onnxruntime'],
         help='what runs the network (onnxruntime: an exported '
-        'model, docs/deployment.md)')
+        'model, docs/user_guides/deployment.md)')
     parser.add_argument('--fps', type=float, help='output frame rate')
     add_non_strict_argument(parser)
     parser.add_argument(
@@ -126,7 +125,8 @@ def main() -> None:
             args.cfg_options,
             strict=not args.non_strict,
             backend=args.backend)
-    except CheckpointMismatchError as err:
+    except (CheckpointMismatchError, ConfigNotFoundError,
+            MissingCudaOpsError) as err:
         raise SystemExit(f'error: {err}') from None
     length = source.known_length()
     print(f'{source.name}: predicting '

@@ -1,5 +1,5 @@
 """Export a SeqFormer to ONNX: three graphs and a description, run with
-ONNX Runtime through the usual API (docs/deployment.md).
+ONNX Runtime through the usual API (docs/user_guides/deployment.md).
 
     python tools/deployment/export_onnx.py CONFIG CHECKPOINT OUT_DIR \
         [--opset 17] [--trace-size T H W] [--no-check] [--non-strict] \
@@ -34,7 +34,8 @@ from mmseqformer.deploy.parity import TOLERANCE  # noqa: E402
 from mmseqformer.deploy.parity import backend_differences  # noqa: E402
 from mmseqformer.deploy.parity import parity_failures  # noqa: E402
 from mmseqformer.deploy.parity import synthetic_video  # noqa: E402
-from mmseqformer.utils import CheckpointMismatchError  # noqa: E402
+from mmseqformer.utils import (  # noqa: E402
+    CheckpointMismatchError, ConfigNotFoundError)
 from mmseqformer.utils.tool_config import add_non_strict_argument  # noqa
 
 
@@ -74,7 +75,7 @@ def main() -> None:
             'cpu',
             args.cfg_options,
             strict=not args.non_strict)
-    except CheckpointMismatchError as err:
+    except (CheckpointMismatchError, ConfigNotFoundError) as err:
         raise SystemExit(f'error: {err}') from None
     start = time.perf_counter()
     try:

@@ -27,7 +27,8 @@ from mmseqformer.models.utils import (CheckpointConversionError,  # noqa: E402
                                       check_state_dict_fits,
                                       mmseqformer_to_official,
                                       official_to_mmseqformer)
-from mmseqformer.utils import atomic_output_path  # noqa: E402
+from mmseqformer.utils import (  # noqa: E402
+    ConfigNotFoundError, atomic_output_path, find_config)
 
 
 def model_state(config: str) -> dict:
@@ -38,7 +39,7 @@ def model_state(config: str) -> dict:
 
     import mmseqformer  # noqa: F401  (registers the model)
     init_default_scope('mmdet')
-    cfg = Config.fromfile(config)
+    cfg = Config.fromfile(find_config(config))
     cfg.model.backbone.init_cfg = None
     return MODELS.build(cfg.model).state_dict()
 
@@ -85,10 +86,14 @@ def main() -> None:
         action='store_true',
         help='mmseqformer -> official layout')
     args = parser.parse_args()
+    if not osp.isfile(args.src):
+        sys.exit(f'error: checkpoint not found: {args.src}')
     try:
         result = reverse(args) if args.reverse else forward(args)
     except CheckpointConversionError as err:
         sys.exit(f'{args.src}: cannot convert:\n{err}')
+    except ConfigNotFoundError as err:
+        sys.exit(f'error: {err}')
     with atomic_output_path(args.dst) as tmp_path:
         torch.save(result, tmp_path)
     print(f'wrote {args.dst}')

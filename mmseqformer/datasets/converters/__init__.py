@@ -1,4 +1,5 @@
-"""Users' own annotations to and from YouTube-VIS (docs/dataset_converters.md).
+"""Users' own annotations to and from YouTube-VIS
+(docs/user_guides/your_own_data.md).
 
 The command-line tools in ``tools/dataset_converters/`` are thin wrappers
 around these functions.

@@ -17,7 +17,7 @@ def sample_clip_frames(video_length: int,
                        rng: Optional[random.Random] = None) -> List[int]:
     """Pick the frames of one training clip around an anchor frame.
 
-    The official rule (``docs/official_behaviour.md`` §4.2), in
+    The official rule (``docs/notes/official_behaviour.md`` §4.2), in
     annotated-frame units:
 
     1. Local frames: the anchor ``f``, ``max(0, f - a)`` and

@@ -1,6 +1,6 @@
 """Turn one annotated image into a T-frame pseudo clip.
 
-The official behaviour is in ``docs/official_behaviour.md`` §4.4.
+The official behaviour is in ``docs/notes/official_behaviour.md`` §4.4.
 Modified from the official ``datasets/coco2seq.py`` and
 ``datasets/image_to_seq_augmenter.py`` (wjf5203/SeqFormer, MIT), which use
 imgaug; here the same augmentations are written with OpenCV.

@@ -24,7 +24,8 @@ from mmseqformer.datasets.ytvis_format import (VISAnnotationError,
                                                read_json_file,
                                                to_compressed_rle)
 
-#: Score threshold of the hard decisions (see docs/identity_metrics.md):
+#: Score threshold of the hard decisions (see
+#: docs/user_guides/identity_metrics.md):
 #: the video demo's default ``--score-thr`` and mmdet's default
 #: ``pred_score_thr``, so the metric scores the tracks a user is shown.
 DEFAULT_SCORE_THR = 0.3

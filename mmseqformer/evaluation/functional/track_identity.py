@@ -3,7 +3,8 @@
 The one computation behind :class:`~mmseqformer.evaluation.VISTrackMetric`
 and ``tools/analysis_tools/eval_identity.py``: check both sides, keep the
 hard decisions (score threshold, one class per track), run TrackEval's
-YouTube-VIS evaluation. docs/identity_metrics.md explains the choices.
+YouTube-VIS evaluation. docs/user_guides/identity_metrics.md explains the
+choices.
 """
 import importlib
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ IDENTITY_METRIC_ITEMS = ('HOTA', 'DetA', 'AssA', 'IDF1', 'IDSW')
 #: The TrackEval release these numbers were checked with.
 TRACKEVAL_REQUIREMENT = 'trackeval==1.3.0'
 #: TrackEval's class combinations: detections of all classes pooled (our
-#: headline, see docs/identity_metrics.md) and the mean over classes.
+#: headline, see docs/user_guides/identity_metrics.md) and the mean over
+#: classes.
 DET_AVERAGED = 'cls_comb_det_av'
 CLASS_AVERAGED = 'cls_comb_cls_av'
 #: TrackEval's key of the results over all videos.
@@ -43,7 +45,7 @@ def import_trackeval_runner():
             f'pip install --no-deps {TRACKEVAL_REQUIREMENT} tabulate '
             '(--no-deps: it requires opencv-python, which would install a '
             'second cv2 over our opencv-python-headless; see '
-            'docs/identity_metrics.md)') from None
+            'docs/user_guides/identity_metrics.md)') from None
 
 
 @dataclass
@@ -74,8 +76,8 @@ class IdentityEvaluation:
         Args:
             class_key (str): A class name, ``'cls_comb_det_av'`` (all
                 classes' detections pooled: the default, see
-                docs/identity_metrics.md) or ``'cls_comb_cls_av'`` (mean
-                over classes).
+                docs/user_guides/identity_metrics.md) or
+                ``'cls_comb_cls_av'`` (mean over classes).
             video (str): A video name, or ``'COMBINED_SEQ'`` for all.
 
         Returns:

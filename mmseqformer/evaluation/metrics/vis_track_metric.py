@@ -27,7 +27,7 @@ class VISTrackMetric(YouTubeVISEvalMetric):
     least ``score_thr``, one class per track. Classes are evaluated
     separately (a track of the wrong class matches nothing) and the reported
     numbers pool the detections of all classes (TrackEval's
-    ``cls_comb_det_av``). See docs/identity_metrics.md.
+    ``cls_comb_det_av``). See docs/user_guides/identity_metrics.md.
 
     ``tools/analysis_tools/eval_identity.py`` computes the same numbers from
     files, through the same function

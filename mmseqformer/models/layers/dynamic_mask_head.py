@@ -1,6 +1,6 @@
 """SeqFormer's mask branch and dynamic mask head.
 
-The official behaviour is in ``docs/official_behaviour.md`` §1.7.
+The official behaviour is in ``docs/notes/official_behaviour.md`` §1.7.
 Modified from the official ``models/segmentation.py`` (wjf5203/SeqFormer,
 MIT): the algorithm is reproduced, the code is not.
 

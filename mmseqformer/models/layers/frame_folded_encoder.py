@@ -30,7 +30,8 @@ class FrameFoldedEncoderLayer(DeformableDetrTransformerEncoderLayer):
 
 class FrameFoldedEncoder(DeformableDetrTransformerEncoder):
     """mmdet's Deformable DETR encoder; every batch entry is one frame, so
-    frames never exchange information (docs/official_behaviour.md §1.4)."""
+    frames never exchange information (docs/notes/official_behaviour.md
+    §1.4)."""
 
     def _init_layers(self) -> None:
         self.layers = ModuleList([

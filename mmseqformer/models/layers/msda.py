@@ -15,6 +15,8 @@ from mmdet.registry import MODELS
 from mmengine.model import xavier_init
 from torch import Tensor, nn
 
+from ...install_check import check_cuda_ops
+from ...utils.torch_compat import is_autocast_enabled
 from .deformable_sampling import (deformable_attn_gather_at,
                                   sampling_locations_from)
 
@@ -51,7 +53,7 @@ def needs_float32_sampling(value: Tensor, *others: Tensor) -> bool:
     """Whether the sampling must be lifted to float32: autocast is on for
     ``value``'s device or an input is float16/bfloat16. False in plain
     float32 or float64, which then run exactly as without this check."""
-    return torch.is_autocast_enabled(value.device.type) or any(
+    return is_autocast_enabled(value.device.type) or any(
         tensor.dtype in LOW_PRECISION_DTYPES for tensor in (value, ) + others)
 
 
@@ -173,6 +175,7 @@ class FrameFoldedMSDA(MultiScaleDeformableAttention):
                        offsets: Tensor, weights: Tensor) -> Tensor:
         """Bilinear sampling weighted by attention, (B, Q, M * D)."""
         if value.is_cuda:
+            check_cuda_ops(value.device)
             return MultiScaleDeformableAttnFunction.apply(
                 value, spatial_shapes, level_start_index,
                 sampling_locations_from(reference_points, offsets,
@@ -195,7 +198,7 @@ class DualProjectionMSDA(FrameFoldedMSDA):
     One sampling pass (offsets and weights from the box query) feeds two
     output projections: ``output_proj`` for the instance path and
     ``output_proj_box`` for the box path
-    (``docs/official_behaviour.md`` §1.5).
+    (``docs/notes/official_behaviour.md`` §1.5).
     There is no residual or dropout inside: the decoder layer adds them.
     """
 

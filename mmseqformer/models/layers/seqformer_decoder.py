@@ -1,4 +1,5 @@
-"""SeqFormer's query-decompose decoder (``docs/official_behaviour.md`` §1.5).
+"""SeqFormer's query-decompose decoder
+(``docs/notes/official_behaviour.md`` §1.5).
 
 Modified from the official ``models/deformable_transformer.py``
 (wjf5203/SeqFormer, MIT): the algorithm is reproduced, the code is not.

@@ -1,6 +1,6 @@
 """Hungarian matching and set losses of SeqFormer.
 
-The official matcher and losses: ``docs/official_behaviour.md`` §2, §3.
+The official matcher and losses: ``docs/notes/official_behaviour.md`` §2, §3.
 
 Shape legend: ``Q`` queries, ``T`` frames, ``K`` classes, ``G`` ground-truth
 instances of a clip, ``h, w`` the stride-4 mask size.

@@ -1,4 +1,5 @@
-"""Box match costs over all frames of a clip (docs/official_behaviour.md §2).
+"""Box match costs over all frames of a clip
+(docs/notes/official_behaviour.md §2).
 
 Used with mmdet's ``HungarianAssigner`` and ``FocalLossCost``. Boxes are
 ``(n, T, 4)`` normalised (cx, cy, w, h); frames where an instance is absent

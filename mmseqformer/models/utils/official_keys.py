@@ -1,6 +1,6 @@
 """Key mapping between official SeqFormer checkpoints and mmseqformer.
 
-The official layout is described in ``docs/official_behaviour.md`` §8.
+The official layout is described in ``docs/notes/official_behaviour.md`` §8.
 Rules are ordered ``(official regex, ours)`` pairs applied to the official
 name; the first match wins. Keys that the official model stores but never
 uses, or stores twice, are listed in :data:`UNUSED_OFFICIAL` and

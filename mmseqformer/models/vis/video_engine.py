@@ -2,7 +2,8 @@
 
 With query decomposition the decoder's box path never reads the instance
 query, and the instance path reads the frames only through each layer's
-softmax-over-frames weighted sum (``docs/official_behaviour.md`` §1.5). So
+softmax-over-frames weighted sum (``docs/notes/official_behaviour.md``
+§1.5). So
 inference splits into three steps that any set of frames can go through:
 
 1. :meth:`SeqFormerEngine.run_frames`: backbone, neck, encoder, the box path
