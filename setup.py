@@ -4,8 +4,9 @@ This file adds one step to the build: the configs and model-index.yml are
 copied into the package as ``mmseqformer/.mim/`` (as mmdet ships
 ``mmdet/.mim/configs``), so that an installed wheel can build every model
 by config name (:func:`mmseqformer.utils.find_config`) and ``mim search``
-finds them. An editable install reads them from the checkout instead.
+finds them. An editable install links them there instead.
 """
+import os
 import os.path as osp
 import shutil
 
@@ -21,9 +22,10 @@ class BuildPyWithConfigs(build_py):
 
     def run(self) -> None:
         super().run()
-        if getattr(self, 'editable_mode', False):
-            return
         repo = osp.dirname(osp.abspath(__file__))
+        if getattr(self, 'editable_mode', False):
+            link_into_checkout(repo)
+            return
         mim = osp.join(self.build_lib, 'mmseqformer', '.mim')
         for name in MIM_FILES:
             src, dst = osp.join(repo, name), osp.join(mim, name)
@@ -35,6 +37,18 @@ class BuildPyWithConfigs(build_py):
             elif osp.isfile(src):
                 self.mkpath(mim)
                 shutil.copyfile(src, dst)
+
+
+def link_into_checkout(repo: str) -> None:
+    """An editable install: ``mmseqformer/.mim/`` of the checkout links to
+    :data:`MIM_FILES` (as mmdet's develop mode does), so that ``mim``
+    finds model-index.yml where it looks for an installed package's."""
+    mim = osp.join(repo, 'mmseqformer', '.mim')
+    os.makedirs(mim, exist_ok=True)
+    for name in MIM_FILES:
+        link = osp.join(mim, name)
+        if not osp.lexists(link):
+            os.symlink(osp.join('..', '..', name), link)
 
 
 setup(cmdclass={'build_py': BuildPyWithConfigs})

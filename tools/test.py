@@ -5,8 +5,13 @@
     python tools/test.py CONFIG CHECKPOINT --amp           # mixed precision
 
 With ``--format-only`` it writes ``DIR/results.json`` and
-``DIR/results.submission_file.zip`` (default DIR: ``<work_dir>/submission``);
-the two change together (both are links into ``DIR/.results.versions``).
+``DIR/results.submission_file.zip`` (default DIR: ``<work_dir>/submission``)
+and prints their paths; the two change together (both are links into
+``DIR/.results.versions``). Without it, it computes AP, whatever the
+config's ``test_evaluator.format_only`` says; on a split without ground truth
+(``"annotations"`` null, absent or empty, as the YouTube-VIS valid files) it
+stops at once with one line naming the file and the ``--format-only``
+command.
 
 A checkpoint whose keys or shapes do not fit the model stops the tool
 before it writes anything, with the keys named (``--non-strict`` loads it
@@ -22,6 +27,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 
+from mmseqformer.datasets.ytvis_format import (  # noqa: E402
+    VISAnnotationError, has_ground_truth, load_json_file)
 from mmseqformer.engine import check_checkpoint_fits_config  # noqa: E402
 from mmseqformer.utils import (  # noqa: E402
     CheckpointMismatchError, add_common_arguments, load_tool_config)
@@ -80,12 +87,54 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.amp:
         head = cfg.model.track_head
         head.test_cfg = dict(head.get('test_cfg') or {}, amp=True)
-    if args.format_only:
-        for metric in evaluator_list(cfg.test_evaluator):
+    for metric in evaluator_list(cfg.test_evaluator):
+        if args.format_only:
             metric['format_only'] = True
             metric['outfile_prefix'] = osp.join(
                 submission_dir(args, cfg), 'results')
+        elif 'format_only' in metric:
+            # The YouTube-VIS configs say format_only (their valid split
+            # has no ground truth), which silently wrote the results under
+            # ./work_dirs and printed nothing: here the command decides.
+            metric['format_only'] = False
     return cfg
+
+
+def annotation_files(dataset: dict) -> list:
+    """The local annotation files of a dataset config (each part of a
+    ``ConcatDataset``), ``data_root`` joined as mmengine joins it."""
+    files = []
+    for part in dataset.get('datasets', [dataset]):
+        ann_file = part.get('ann_file')
+        if not ann_file or '://' in ann_file:
+            continue
+        data_root = part.get('data_root')
+        if data_root and not osp.isabs(ann_file):
+            ann_file = osp.join(data_root, ann_file)
+        files.append(ann_file)
+    return files
+
+
+def check_ground_truth(args: argparse.Namespace, cfg: Config) -> None:
+    """Stop, with one line, when AP is asked on a split without ground
+    truth (the metric would refuse only after the first video ran)."""
+    for ann_file in annotation_files(cfg.test_dataloader.dataset):
+        if not osp.isfile(ann_file):
+            continue  # the dataset names a missing file itself
+        try:
+            content = load_json_file(ann_file)
+        except VISAnnotationError as err:
+            raise SystemExit(f'error: {err}') from None
+        if not has_ground_truth(content):
+            prefix = osp.join(submission_dir(args, cfg), 'results')
+            raise SystemExit(
+                f'error: {ann_file} has no ground truth ("annotations" is '
+                'null, absent or empty), so AP cannot be computed; write '
+                'the evaluation server\'s submission instead: python '
+                f'tools/test.py {args.config} {args.checkpoint} '
+                f'--format-only (writes {prefix}.json and '
+                f'{prefix}.submission_file.zip; --out-dir DIR to choose '
+                'where)')
 
 
 def print_summary(metrics: dict) -> None:
@@ -104,6 +153,8 @@ def print_summary(metrics: dict) -> None:
 def main() -> None:
     args = parse_args()
     cfg = build_config(args)
+    if not args.format_only:
+        check_ground_truth(args, cfg)
     if not args.non_strict:
         # Before the runner exists: a mismatch writes nothing at all.
         try:

@@ -3,6 +3,12 @@
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
 
 Distributed: ``tools/dist_train.sh`` (torchrun) or ``tools/slurm_train.sh``.
+
+Training starts from the config's ``load_from`` (the converted official
+weights, docs/model_zoo.md); a missing file stops the tool at once with one
+line saying how to make it or how to start without it. ``--resume`` without
+a value continues from the work dir's newest checkpoint, and starts from
+``load_from`` when there is none yet (mmdet's train.py would drop it).
 """
 import argparse
 import os.path as osp
@@ -17,6 +23,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 
 from mmseqformer.engine import amp_optim_wrapper  # noqa: E402
 from mmseqformer.utils import add_common_arguments, load_tool_config  # noqa
+from mmseqformer.utils.checkpoint_fit import (  # noqa: E402
+    CheckpointMismatchError, LoadFromNotFoundError, check_load_from)
 
 
 def parse_args() -> argparse.Namespace:
@@ -53,19 +61,41 @@ def build_config(args: argparse.Namespace) -> Config:
             raise RuntimeError('the config has no "auto_scale_lr.base_batch_'
                                'size"; --auto-scale-lr cannot be used')
         cfg.auto_scale_lr.enable = True
-    if args.resume is not None:
+    if args.resume == 'auto':
+        # mmengine resumes from load_from when both are set, so load_from
+        # goes only when there is a checkpoint of this run to resume.
+        if osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
+            cfg.resume = True
+            cfg.load_from = None
+        else:
+            print(f'--resume: no checkpoint in {cfg.work_dir} yet, starting '
+                  f'from load_from ({cfg.get("load_from")})')
+    elif args.resume is not None:
+        if '://' not in args.resume and not osp.isfile(args.resume):
+            raise SystemExit(
+                f'error: --resume: checkpoint not found: {args.resume}')
         cfg.resume = True
-        cfg.load_from = None if args.resume == 'auto' else args.resume
+        cfg.load_from = args.resume
     return cfg
 
 
 def main() -> None:
     cfg = build_config(parse_args())
+    if not cfg.get('resume', False):
+        # Before the runner exists: nothing is written for a missing file.
+        try:
+            check_load_from(cfg.get('load_from'), cfg.filename)
+        except LoadFromNotFoundError as err:
+            raise SystemExit(f'error: {err}') from None
     # StrictAtomicRunner (load_tool_config): a resumed checkpoint must fit
-    # the model (--non-strict to override), and checkpoints are written
-    # atomically.
+    # the model (--non-strict to override), a fine-tuning start
+    # (finetune_cfg) everywhere but the class heads, and checkpoints are
+    # written atomically.
     runner = RUNNERS.build(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except CheckpointMismatchError as err:
+        raise SystemExit(f'error: {err}') from None
 
 
 if __name__ == '__main__':

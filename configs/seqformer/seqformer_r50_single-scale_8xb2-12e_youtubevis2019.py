@@ -1,5 +1,9 @@
 # Paper Table 4 ablation: a single-scale transformer (C5 only) on YouTube-VIS
 # 2019. The mask branch still gets stride 8/16 maps, straight from the neck.
+# It inherits the COCO-pretrained (4-level) start: the layers whose shapes
+# depend on the number of levels (level embeddings, deformable sampling
+# offsets and attention weights) do not fit and keep their initialisation
+# (the log lists them).
 _base_ = ['./seqformer_r50_8xb2-12e_youtubevis2019.py']
 
 model = dict(

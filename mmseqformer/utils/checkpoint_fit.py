@@ -6,9 +6,15 @@ single warning. Everything in mmseqformer that loads a checkpoint for a user
 (``tools/test.py``, the demo, :func:`~mmseqformer.apis.init_vis_model`,
 resuming) goes through :func:`read_checkpoint` and :func:`check_fits`
 instead, the converter through :func:`check_state_dict_fits`.
+
+Two more things a training start needs are here too: :func:`check_load_from`
+stops before anything runs when the starting weights (``load_from``) are
+missing, and :func:`split_for_finetuning` sets aside the class heads of a
+checkpoint trained on other classes while requiring every other key to fit.
 """
 import os
 import re
+from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -24,6 +30,14 @@ class CheckpointMismatchError(ValueError):
     """A checkpoint does not fit a model, or a file is not a checkpoint.
 
     The message names the file and lists the offending keys.
+    """
+
+
+class LoadFromNotFoundError(FileNotFoundError):
+    """A config's ``load_from`` (the starting weights) is not there.
+
+    The message is one line: the file, the config, how to make the file and
+    how to start without it.
     """
 
 
@@ -162,3 +176,108 @@ def check_fits(model: nn.Module,
     if hint:
         message.append(hint)
     raise CheckpointMismatchError('\n'.join(message))
+
+
+def is_local_path(path: str) -> bool:
+    """Whether ``path`` is a local file path (not ``http://``,
+    ``torchvision://``, ``open-mmlab://``, ...)."""
+    return '://' not in path
+
+
+def check_load_from(load_from: Optional[str],
+                    config: Optional[str] = None) -> None:
+    """Raise :class:`LoadFromNotFoundError` when ``load_from`` is a local
+    file that does not exist.
+
+    The configs that reproduce the official results name their starting
+    weights (``checkpoints/..._coco-pretrained.pth``), which a user makes
+    with the converter; without this check the run would build everything
+    and then fail deep inside mmengine with a traceback.
+
+    Args:
+        load_from (str, optional): The config's ``load_from``; None (start
+            from the backbone's own pretrained weights) and URIs pass.
+        config (str, optional): The config file, named in the message.
+    """
+    if not load_from or not is_local_path(load_from) or \
+            os.path.isfile(load_from):
+        return
+    of_config = f' of {config}' if config else ''
+    # A relative load_from is relative to where the tool runs, not to the
+    # config or the checkout.
+    where = '' if os.path.isabs(load_from) else \
+        f', looked for as {os.path.abspath(load_from)}'
+    raise LoadFromNotFoundError(
+        f'the starting weights{of_config} (load_from = {load_from!r}'
+        f'{where}) do not exist. Make that file from the official weights '
+        'with tools/model_converters/seqformer_official_to_mmseqformer.py '
+        '(docs/model_zoo.md gives the command for each config), point '
+        'load_from at your file with --cfg-options load_from=PATH, or start '
+        'without it with --cfg-options load_from=None (only the backbone '
+        'is then pretrained, by its init_cfg)')
+
+
+def split_for_finetuning(
+    state: Dict[str, Tensor],
+    reference: Dict[str, Tensor],
+    reinit_keys: Sequence[str],
+) -> Tuple[Dict[str, Tensor], List[str], List[Tuple[str, List[str]]]]:
+    """Set aside the keys to re-initialise; list what else does not fit.
+
+    Fine-tuning on other classes: the class heads (whose rows are the
+    classes) keep the model's initialisation, whatever the checkpoint
+    holds for them, since its rows are other classes; every other key is
+    loaded and must fit, so that a checkpoint of another architecture still
+    stops with the keys named instead of training a half-random model.
+
+    Args:
+        state (dict[str, Tensor]): The checkpoint's state dict (keys
+            revised, :func:`checkpoint_state_dict`).
+        reference (dict[str, Tensor]): The model's state dict (shapes only:
+            a ``meta`` model will do).
+        reinit_keys (Sequence[str]): Regular expressions
+            (:func:`re.search`); the model keys that match one are
+            re-initialised, and the checkpoint's keys that match one are
+            not loaded.
+
+    Returns:
+        tuple: ``(to_load, reinit, problems)``: the state dict without the
+        matching keys (its ``_metadata``, which versioned modules read,
+        kept); the model keys that keep their initialisation, sorted; the
+        problems of the rest as :func:`fit_problems` gives them (empty when
+        the rest fits).
+    """
+    patterns = [re.compile(pattern) for pattern in reinit_keys]
+    unused = [
+        p.pattern for p in patterns if not any(p.search(k) for k in reference)
+    ]
+    if unused:
+        # A typo would otherwise load the old class heads without a word
+        # whenever the class counts happen to be equal.
+        raise CheckpointMismatchError(
+            f'reinit_keys pattern(s) {unused} match no key of the model')
+
+    def matches(key: str) -> bool:
+        return any(p.search(key) for p in patterns)
+
+    to_load = OrderedDict(
+        (key, value) for key, value in state.items() if not matches(key))
+    metadata = getattr(state, '_metadata', None)
+    if metadata is not None:
+        to_load._metadata = metadata
+    reinit = sorted(key for key in reference if matches(key))
+    kept = {key: value for key, value in reference.items() if not matches(key)}
+    return to_load, reinit, fit_problems(to_load, kept)
+
+
+def describe_reinit(reinit: Sequence[str], state: Dict[str, Tensor],
+                    reference: Dict[str, Tensor]) -> str:
+    """One line per re-initialised key: its shape in the checkpoint (or
+    that it is absent there) and in the model."""
+    lines = []
+    for key in reinit:
+        source = (f'{tuple(state[key].shape)} in the checkpoint'
+                  if key in state else 'not in the checkpoint')
+        lines.append(f'  {key}: {source}, {tuple(reference[key].shape)} in '
+                     'the model')
+    return '\n'.join(lines)

@@ -1,7 +1,8 @@
-# Joint training data of the paper's main results (docs/official_behaviour.md
-# §4.4-4.5): YouTube-VIS 2019 clips anchored at every annotated frame, mixed
-# with COCO images turned into 5-frame pseudo clips, in the ratio of the two
-# datasets' lengths. COCO: data/coco/train2017/ and the official
+# Joint training data of the paper's main results
+# (docs/notes/official_behaviour.md §4.4-4.5): YouTube-VIS 2019 clips
+# anchored at every annotated frame, mixed with COCO images turned into
+# 5-frame pseudo clips, in the ratio of the two datasets' lengths.
+# COCO: data/coco/train2017/ and the official
 # annotations/coco_keepfor_ytvis19.json (the 21 overlapping categories).
 _base_ = ['./youtube_vis_2019.py']
 

@@ -1,7 +1,7 @@
-# SeqFormer with ResNet-50, as the official code (docs/official_behaviour.md
-# §1, §6): 300 queries, 6 + 6 layers, 256 channels, 8 heads, 4 levels,
-# 4 points, FFN 1024, dropout 0.1, box refinement, dynamic masks with
-# 8 channels.
+# SeqFormer with ResNet-50, as the official code
+# (docs/notes/official_behaviour.md §1, §6): 300 queries, 6 + 6 layers,
+# 256 channels, 8 heads, 4 levels, 4 points, FFN 1024, dropout 0.1, box
+# refinement, dynamic masks with 8 channels.
 num_classes = 40
 num_queries = 300
 embed_dims = 256

@@ -1,5 +1,5 @@
-# The official recipe (docs/official_behaviour.md §4.1): AdamW 2e-4, weight
-# decay 1e-4 on every parameter, x0.1 for the backbone and for the
+# The official recipe (docs/notes/official_behaviour.md §4.1): AdamW 2e-4,
+# weight decay 1e-4 on every parameter, x0.1 for the backbone and for the
 # deformable sampling-offset and reference-point layers, gradient clipping
 # 0.1 (L2 norm of all gradients), 12 epochs with the lr divided by 10 after
 # epochs 4 and 10 (joint training; the YouTube-VIS-only ablation uses
