@@ -5,8 +5,10 @@ import os
 import os.path as osp
 from typing import Optional
 
+import torch
 from mmengine.config import Config, DictAction
 
+from ..install_check import MissingCudaOpsError, check_cuda_ops
 from .config_lookup import ConfigNotFoundError, find_config
 from .dist_utils import setup_distributed_backend
 
@@ -50,7 +52,8 @@ def load_tool_config(args: argparse.Namespace,
 
     The work dir is ``--work-dir``, else the config's, else
     ``./work_dirs/<config name>``, as in mmdet's tools. Without a GPU,
-    distributed runs use gloo (:func:`setup_distributed_backend`). The
+    distributed runs use gloo (:func:`setup_distributed_backend`); with
+    one, mmcv must have its CUDA ops (else one line naming the fix). The
     runner is :data:`TOOL_RUNNER` unless the config names one
     (``runner_type``); ``strict_load`` is False with ``--non-strict``.
 
@@ -64,7 +67,9 @@ def load_tool_config(args: argparse.Namespace,
     """
     try:
         config = find_config(config or args.config)
-    except ConfigNotFoundError as err:
+        # The runner puts the model on the GPU when there is one.
+        check_cuda_ops('cuda' if torch.cuda.is_available() else 'cpu')
+    except (ConfigNotFoundError, MissingCudaOpsError) as err:
         raise SystemExit(f'error: {err}') from None
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = Config.fromfile(config)
