@@ -78,13 +78,6 @@ def test_training_stops_before_its_first_iteration_without_load_from(tmp_path):
 # --- fine-tuning: toy model --------------------------------------------------
 
 
-@pytest.fixture
-def toy_checkpoint(tmp_path):
-    runner = build_runner(str(tmp_path / 'train'), 1)
-    runner.train()
-    return str(tmp_path / 'train' / 'iter_1.pth')
-
-
 def test_a_misfit_outside_the_class_heads_stops_with_the_key(
         toy_checkpoint, tmp_path):
     # The checkpoint's linear layer has 4 inputs, the model's 3: only the

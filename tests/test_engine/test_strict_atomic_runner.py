@@ -93,13 +93,6 @@ def test_kill_before_the_pointer_moves_keeps_it_on_a_complete_file(
             for n in leftovers] == ['last_checkpoint']
 
 
-@pytest.fixture
-def toy_checkpoint(tmp_path):
-    runner = build_runner(str(tmp_path / 'train'), 1)
-    runner.train()
-    return str(tmp_path / 'train' / 'iter_1.pth')
-
-
 def test_checkpoint_that_does_not_fit_is_refused_with_keys(
         toy_checkpoint, tmp_path):
     runner = build_runner(

@@ -1,5 +1,7 @@
 """``import mmseqformer``'s stack check, the torch API shims and the CUDA
 ops check."""
+import argparse
+
 import pytest
 import torch
 from packaging.version import Version
@@ -81,3 +83,22 @@ def test_cuda_ops_check():
             check_cuda_ops('cuda:0')
         with pytest.raises(MissingCudaOpsError, match='FORCE_CUDA=1'):
             check_cuda_ops(torch.device('cuda', 0))
+
+
+@pytest.mark.skipif(mmcv_has_cuda_ops(), reason='mmcv has its CUDA ops')
+def test_a_model_for_cuda_is_refused_before_any_work(tmp_path, monkeypatch):
+    """Without mmcv's CUDA kernels, the API and the tools stop at once with
+    the fix, before reading weights or building a runner."""
+    from mmseqformer.apis import init_vis_model
+    from mmseqformer.utils import load_tool_config
+    from mmseqformer.utils.tool_config import add_common_arguments
+    missing = str(tmp_path / 'never_read.pth')
+    with pytest.raises(MissingCudaOpsError, match='mim install'):
+        init_vis_model('seqformer_r50', missing, device='cuda:0')
+    # The tools: the runner would put the model on the machine's GPU.
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('config')
+    add_common_arguments(parser)
+    with pytest.raises(SystemExit, match='^error: mmcv was compiled without'):
+        load_tool_config(parser.parse_args(['seqformer_r50']))

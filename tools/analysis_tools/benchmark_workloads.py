@@ -300,13 +300,22 @@ def peer_video_inference(model: nn.Module) -> Callable[[object], list]:
 # --- shared ---------------------------------------------------------------
 
 
+def grad_scaler(device_type: str, enabled: bool):
+    """A loss scaler: ``torch.amp.GradScaler`` from torch 2.3 on, CUDA's
+    before (a disabled one passes everything through on any device). Here
+    rather than in mmseqformer: the official code's children use it too."""
+    if hasattr(torch.amp, 'GradScaler'):
+        return torch.amp.GradScaler(device_type, enabled=enabled)
+    return torch.cuda.amp.GradScaler(enabled=enabled)
+
+
 def _training_step(model: nn.Module, losses: Callable[[], dict], device: str,
                    amp: bool) -> Callable[[], dict]:
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=LR, weight_decay=WEIGHT_DECAY)
     # Loss scaling keeps float16 gradients from underflowing; bfloat16 has
     # float32's range and needs none.
-    scaler = torch.amp.GradScaler(
+    scaler = grad_scaler(
         device.split(':')[0], enabled=amp and device.startswith('cuda'))
 
     def step() -> dict:
