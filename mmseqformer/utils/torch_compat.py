@@ -30,4 +30,3 @@ def torchscript_onnx_export(*args, **kwargs) -> None:
     if 'dynamo' in inspect.signature(torch.onnx.export).parameters:
         kwargs['dynamo'] = False
     torch.onnx.export(*args, **kwargs)
-
