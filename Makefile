@@ -1,4 +1,5 @@
-# The two commands of the README. Both create .venv on first use and reuse it.
+# The two commands of the README. Both create the stack's virtualenv (.venv
+# for the main stack) on first use and reuse it.
 #   make test   install everything, then run the test suite (CPU)
 #   make test-fast  the same without the slow tier (tools run as subprocesses,
 #               training runs, the 1080p demo): under a minute once installed
@@ -7,6 +8,9 @@
 # STACK=classic runs any of them on the classic OpenMMLab stack (Python 3.10,
 # torch 2.1.2, mmengine 0.10.7) in .venv-classic; docs/get_started.md.
 STACK ?= main
+ifeq ($(filter $(STACK),main classic),)
+$(error STACK must be main or classic, got '$(STACK)')
+endif
 ifeq ($(STACK),main)
 VENV ?= .venv
 else

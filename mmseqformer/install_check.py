@@ -22,7 +22,8 @@ INSTALL_HINT = {
     'machines)',
     'mmcv': 'mim install "mmcv==2.1.0" (prebuilt, torch 2.1 + CUDA) or, '
     'after torch, MMCV_WITH_OPS=1 pip install --no-build-isolation '
-    '"mmcv==2.1.0" (docs/get_started.md)',
+    '--no-cache-dir "mmcv==2.1.0" (add FORCE_CUDA=1 on a GPU machine; '
+    'docs/get_started.md)',
     'mmengine': 'pip install "mmengine>=0.10,<0.12"',
     'mmdet': 'pip install "mmdet>=3.3,<3.4"',
     'numpy': 'pip install "numpy<2"',
@@ -32,21 +33,28 @@ INSTALL_HINT = {
 def installed_version(name: str) -> Optional[Version]:
     """The version of the installed distribution ``name``, None if absent.
 
-    Local labels are dropped (``2.1.2+cu121`` reads as ``2.1.2``), so that
-    CUDA builds compare like the plain ones.
+    Read as its release (:func:`release_of`).
     """
     try:
-        return Version(Version(metadata.version(name)).public)
+        return release_of(metadata.version(name))
     except metadata.PackageNotFoundError:
         return None
+
+
+def release_of(version: str) -> Version:
+    """``version`` without local label and pre-release part: CUDA builds
+    (``2.1.2+cu121``) and source or container builds of torch
+    (``2.6.0a0+git1234``) have the API of the release they lead to."""
+    return Version(Version(version).base_version)
 
 
 def stack_problems(versions: Dict[str, Optional[Version]]) -> List[str]:
     """What is wrong with a set of installed versions, one line each.
 
     Args:
-        versions (dict[str, Version | None]): Installed version of each of
-            torch, mmcv, mmengine, mmdet and numpy (None: not installed).
+        versions (dict[str, Version | None]): Installed release
+            (:func:`release_of`) of each of torch, mmcv, mmengine, mmdet and
+            numpy (None: not installed).
 
     Returns:
         list[str]: Empty when the combination can work.
@@ -70,7 +78,7 @@ def stack_problems(versions: Dict[str, Optional[Version]]) -> List[str]:
     if mmengine is None or not Version('0.10') <= mmengine < Version('0.12'):
         need('mmengine', '0.10.x or 0.11.x is needed')
     elif torch is not None and torch >= Version('2.6') and \
-            mmengine < Version('0.11.0rc0'):
+            mmengine < Version('0.11'):
         # torch 2.6 made weights_only=True the default of torch.load, and
         # mmengine 0.10 cannot read its own checkpoints then.
         need(
@@ -106,12 +114,7 @@ def check_mmcv_ops() -> None:
     except ImportError as err:
         raise ImportError(
             'mmseqformer needs mmcv 2.1.0 compiled with its ops (mmcv._ext '
-            f'failed to import: {err}). Install it with\n'
-            '  pip install "setuptools>=77.0.3,<82" ninja psutil\n'
-            '  MMCV_WITH_OPS=1 pip install --no-build-isolation '
-            'mmcv==2.1.0\n'
-            'after torch, or take a prebuilt wheel with `mim install '
-            'mmcv==2.1.0` (docs/get_started.md).') from err
+            f'failed to import: {err}): {INSTALL_HINT["mmcv"]}') from err
 
 
 class MissingCudaOpsError(RuntimeError):
@@ -135,7 +138,4 @@ def check_cuda_ops(device) -> None:
     if str(device).startswith('cuda') and not mmcv_has_cuda_ops():
         raise MissingCudaOpsError(
             'mmcv was compiled without CUDA ops, so deformable attention '
-            'cannot run on CUDA: install a prebuilt mmcv with `mim install '
-            '"mmcv==2.1.0"` (torch 2.1, CUDA 11.8/12.1) or rebuild it with '
-            'FORCE_CUDA=1 MMCV_WITH_OPS=1 pip install --no-build-isolation '
-            '--no-cache-dir "mmcv==2.1.0" (docs/get_started.md)')
+            f'cannot run on CUDA: {INSTALL_HINT["mmcv"]}')

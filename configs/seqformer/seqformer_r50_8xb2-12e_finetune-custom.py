@@ -42,6 +42,9 @@ load_from = 'checkpoints/seqformer_r50_youtubevis2019-coco.pth'
 # per-decoder-layer class heads of SeqFormerHead. Remove `finetune_cfg` to
 # keep them (only sensible when your classes are the checkpoint's).
 finetune_cfg = dict(reinit_keys=[r'^track_head\.cls_branches\.'])
+# The runner that reads finetune_cfg (our tools choose it anyway; named here
+# so that mmengine's and mmdet's own tools do too).
+runner_type = 'StrictAtomicRunner'
 
 model = dict(track_head=dict(num_classes=num_classes))
 

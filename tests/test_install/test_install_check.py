@@ -4,11 +4,10 @@ import argparse
 
 import pytest
 import torch
-from packaging.version import Version
 
 from mmseqformer.install_check import (MissingCudaOpsError, check_cuda_ops,
                                        check_stack, mmcv_has_cuda_ops,
-                                       stack_problems)
+                                       release_of, stack_problems)
 from mmseqformer.utils.torch_compat import is_autocast_enabled
 
 
@@ -19,7 +18,7 @@ def versions(**overrides):
         numpy='1.26.4')
     found.update(overrides)
     return {
-        name: None if version is None else Version(version)
+        name: None if version is None else release_of(version)
         for name, version in found.items()
     }
 
@@ -30,8 +29,13 @@ def versions(**overrides):
         {},  # classic
         dict(torch='2.13.0', mmengine='0.11.0rc3', numpy='2.3.5'),  # main
         dict(torch='2.5.1', numpy='2.1.0'),
+        # CUDA, source and container builds of torch
+        dict(torch='2.1.2+cu121'),
+        dict(torch='2.1.0a0+git7bcf7da'),
+        dict(torch='2.3.0a0+6ddf5cf', numpy='2.0.1'),
     ],
-    ids=['classic', 'main', 'torch-2.5'])
+    ids=['classic', 'main', 'torch-2.5', 'cuda', 'torch-2.1-source',
+         'torch-2.3-source-numpy-2'])
 def test_tested_stacks_pass(overrides):
     assert stack_problems(versions(**overrides)) == []
 
@@ -46,12 +50,15 @@ def test_tested_stacks_pass(overrides):
         (dict(mmengine='0.9.1'), 'mmengine', 'found 0.9.1'),
         # mmengine 0.10 cannot read its checkpoints under torch 2.6's load
         (dict(torch='2.6.0'), 'mmengine', 'mmengine==0.11.0rc3'),
+        (dict(torch='2.6.0a0+ecf3bae40a'), 'mmengine', 'torch 2.6.0'),
+        (dict(mmcv='2.2.0rc1'), 'mmcv', 'found 2.2.0'),
         (dict(numpy='2.0.2'), 'numpy', 'numpy<2'),
         (dict(numpy=None), 'numpy', 'not installed'),
     ],
     ids=[
         'old-torch', 'mmcv-2.2', 'no-mmcv', 'old-mmdet', 'old-mmengine',
-        'torch-2.6-mmengine-0.10', 'numpy-2-torch-2.1', 'no-numpy'
+        'torch-2.6-mmengine-0.10', 'torch-2.6-source-mmengine-0.10',
+        'mmcv-2.2-rc', 'numpy-2-torch-2.1', 'no-numpy'
     ])
 def test_misfits_name_package_version_and_fix(overrides, package, words):
     problems = stack_problems(versions(**overrides))

@@ -11,6 +11,7 @@ import glob
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -20,33 +21,52 @@ import pytest
 from mmseqformer.version import __version__
 from tests.conftest import REPO_ROOT
 
-#: The tested stacks' versions (requirements/stacks/*.txt) of everything
-#: that install_requires names, plus what mmcv brings.
-STACKS = {
-    'classic': {
-        'torch': '2.1.2', 'mmcv': '2.1.0', 'mmengine': '0.10.7',
-        'mmdet': '3.3.0', 'numpy': '1.26.4', 'pycocotools': '2.0.7',
-        'packaging': '24.0', 'opencv-python': '4.10.0.84'
-    },
-    'main': {
-        'torch': '2.13.0', 'mmcv': '2.1.0', 'mmengine': '0.11.0rc3',
-        'mmdet': '3.3.0', 'numpy': '2.3.5', 'pycocotools': '2.0.11',
-        'packaging': '25.0', 'opencv-python-headless': '5.0.0.93'
-    },
+#: Versions of packages that a stack file leaves unpinned (what the
+#: tested environments had), and the cv2 distribution mmcv leaves in place.
+UNPINNED = {
+    'main': {'packaging': '25.0'},
+    'classic': {'packaging': '24.0'},
 }
 
 
+def stack_versions(stack: str) -> dict:
+    """The packages of a tested stack (requirements/stacks/STACK.txt) that
+    install_requires names or mmcv brings: {name: version}."""
+    pinned = {}
+    with open(osp.join(REPO_ROOT, 'requirements', 'stacks',
+                       f'{stack}.txt')) as f:
+        for line in f:
+            requirement = line.split('#')[0].strip()
+            if '==' in requirement:
+                name, version = requirement.split('==')
+                pinned[name.strip()] = version.strip()
+    wanted = ('torch', 'mmcv', 'mmengine', 'mmdet', 'numpy', 'pycocotools',
+              'packaging', 'opencv-python-headless', 'opencv-python')
+    versions = dict(UNPINNED[stack], **pinned)
+    return {name: versions[name] for name in wanted if name in versions}
+
+
 def stack_python(stack: str) -> str:
-    """The classic stack's Python 3.10 where this machine has one (the
-    install must be allowed there), else the tests' own."""
-    if stack == 'classic':
-        pattern = osp.join(
-            osp.expanduser('~'), '.pyenv', 'versions', '3.10.*', 'bin',
-            'python3.10')
-        found = sorted(glob.glob(pattern))
-        if found:
-            return found[-1]
-    return sys.executable
+    """The stack's Python where this machine has it (the install must be
+    allowed there): the classic stack's 3.10 from PATH or pyenv."""
+    if stack == 'main':
+        return sys.executable
+    found = shutil.which('python3.10')
+    if found and subprocess.run([found, '-c', ''],
+                                capture_output=True).returncode == 0:
+        return found
+    try:
+        root = subprocess.run(['pyenv', 'root'],
+                              capture_output=True,
+                              text=True).stdout.strip()
+    except FileNotFoundError:
+        root = osp.join(osp.expanduser('~'), '.pyenv')
+    found = sorted(
+        glob.glob(osp.join(root, 'versions', '3.10.*', 'bin', 'python3.10')))
+    if not found:
+        pytest.skip('no Python 3.10 here (make install STACK=classic needs '
+                    'one too)')
+    return found[-1]
 
 
 def stub_environment(folder, python: str, packages: dict) -> str:
@@ -73,12 +93,26 @@ def stub_environment(folder, python: str, packages: dict) -> str:
 
 @pytest.fixture(scope='module')
 def wheel(tmp_path_factory) -> str:
-    """The project's wheel, built as ``pip wheel .`` builds it."""
+    """The project's wheel, built as ``pip wheel .`` builds it, from a copy
+    of the files git lists (a build in the checkout would leave build/
+    there, whose stale modules later wheels could pick up)."""
+    source = str(tmp_path_factory.mktemp('source') / 'mmseqformer')
+    listed = subprocess.run(
+        ['git', 'ls-files', '-z', '--cached', '--others',
+         '--exclude-standard'],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        text=True).stdout.split('\0')
+    for path in filter(None, listed):
+        if osp.isfile(osp.join(REPO_ROOT, path)):
+            os.makedirs(osp.join(source, osp.dirname(path)), exist_ok=True)
+            shutil.copy2(osp.join(REPO_ROOT, path), osp.join(source, path))
     out = tmp_path_factory.mktemp('wheel')
     subprocess.run([
         sys.executable, '-m', 'pip', 'wheel', '--no-deps',
         '--no-build-isolation', '--disable-pip-version-check', '-q', '-w',
-        str(out), REPO_ROOT
+        str(out), source
     ], check=True, capture_output=True, cwd=str(out))
     wheels = glob.glob(str(out / 'mmseqformer-*.whl'))
     assert len(wheels) == 1, wheels
@@ -98,11 +132,13 @@ def test_wheel_carries_configs_and_model_index(wheel):
     assert not any('__pycache__' in name for name in names)
 
 
-@pytest.mark.parametrize('stack', sorted(STACKS))
+@pytest.mark.parametrize('stack', ['classic', 'main'])
 def test_install_into_an_openmmlab_environment_adds_only_mmseqformer(
         stack, wheel, tmp_path):
+    versions = stack_versions(stack)
+    assert {'torch', 'mmcv', 'mmengine', 'mmdet', 'numpy'} <= set(versions)
     python = stub_environment(tmp_path / 'env', stack_python(stack),
-                              STACKS[stack])
+                              versions)
     report = tmp_path / 'report.json'
     result = subprocess.run([
         sys.executable, '-m', 'pip', '--python', python, 'install',
@@ -118,7 +154,7 @@ def test_install_into_an_openmmlab_environment_adds_only_mmseqformer(
 def test_install_refuses_a_stack_it_cannot_use(wheel, tmp_path):
     """The check above can fail: an mmdet outside the range must be
     replaced, which --no-index cannot do."""
-    packages = dict(STACKS['classic'], mmdet='3.2.0')
+    packages = dict(stack_versions('classic'), mmdet='3.2.0')
     python = stub_environment(tmp_path / 'env', sys.executable, packages)
     result = subprocess.run([
         sys.executable, '-m', 'pip', '--python', python, 'install',

@@ -13,16 +13,24 @@ A dispatch mode rather than ``torch.utils.flop_counter.FlopCounterMode``:
 that one also tracks modules with autograd hooks, which fail on the
 inference path's no-grad tensors.
 """
+import inspect
 from collections import Counter
 
+import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-try:  # torch >= 2.2: formulas of the tensors, the output as out_val
+try:  # torch >= 2.2: formulas of the tensors, the output as a keyword
     from torch.utils.flop_counter import flop_registry as FLOP_FORMULAS
+
+    # Named ``out`` in the first releases with the registry, ``out_val``
+    # later: read it off the wrapper that takes tensors.
+    _OUT_KEYWORD = 'out_val' if 'out_val' in inspect.signature(
+        FLOP_FORMULAS[torch.ops.aten.mm],
+        follow_wrapped=False).parameters else 'out'
 
     def formula_flops(packet, args, kwargs, out) -> int:
         """PyTorch's FLOP count of one call of ``packet``."""
-        return FLOP_FORMULAS[packet](*args, **kwargs, out_val=out)
+        return FLOP_FORMULAS[packet](*args, **kwargs, **{_OUT_KEYWORD: out})
 
 except ImportError:  # torch 2.1: formulas of the shapes, out_shape
     from torch.utils._pytree import tree_map

@@ -33,7 +33,8 @@ find_python() {
     for candidate in "${PYTHON:-}" "python$PYTHON_VERSION" \
             $(ls -d "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"/versions/"$PYTHON_VERSION".*/bin/python"$PYTHON_VERSION" 2>/dev/null); do
         # Run it: a pyenv shim exists for versions it will not run.
-        [ -n "$candidate" ] && "$candidate" -c '' 2>/dev/null \
+        [ -n "$candidate" ] && "$candidate" -c "import sys; assert \
+'%d.%d' % sys.version_info[:2] == '$PYTHON_VERSION'" 2>/dev/null \
             && { echo "$candidate"; return; }
     done
     echo "the $STACK stack needs Python $PYTHON_VERSION (set PYTHON=...)" >&2
@@ -57,15 +58,16 @@ step "Installing torch, build tools and runtime requirements"
 "${PIP[@]}" install "${PIN[@]}" -r requirements/build.txt \
     -r requirements/runtime.txt mmengine
 
-# Is mmcv 2.1.0 installed with its compiled ops? (Looks for the extension
-# file without importing mmcv, so a missing runtime dependency cannot be
-# mistaken for missing ops.)
+# Is mmcv 2.1.0 installed with its compiled ops, built for this torch? (The
+# extension loads after torch only if it was compiled against it: a stack
+# file that changes torch gets mmcv rebuilt.)
 mmcv_ok() {
     "$PY" - <<'PY' 2>/dev/null
 import glob, importlib.metadata as md, importlib.util, os
 assert md.version('mmcv') == '2.1.0'
 package = os.path.dirname(importlib.util.find_spec('mmcv').origin)
 assert glob.glob(os.path.join(package, '_ext*.so'))
+import torch, mmcv._ext
 PY
 }
 
@@ -101,7 +103,7 @@ step "Installing mmdet and test requirements"
 "${PIP[@]}" install "${PIN[@]}" --no-deps -r requirements/optional.txt
 
 # With its dependencies, as a user installs it: everything is in place, so
-# this installs mmseqformer alone (the constraints refuse any change).
+# this installs mmseqformer alone.
 step "Installing mmseqformer (editable)"
 "${PIP[@]}" install "${PIN[@]}" --no-build-isolation -e .
 

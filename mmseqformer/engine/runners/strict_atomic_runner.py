@@ -173,12 +173,16 @@ class StrictAtomicRunner(Runner):
         # nothing about the keys left out on purpose.
         model.load_state_dict(to_load, strict=False)
         loaded = sum(1 for key in reference if key in to_load)
+        others = len(reference) - len(reinit)
+        loaded_line = (f'All other {loaded} key(s) of the model loaded from '
+                       f'{filename}.' if loaded == others else
+                       f'{loaded} of the other {others} key(s) of the model '
+                       f'loaded from {filename}, {others - loaded} skipped '
+                       '(above).')
         self.logger.info(
             f'Fine-tuning from {filename}: {len(reinit)} key(s) '
             're-initialised (finetune_cfg.reinit_keys), not loaded:\n' +
-            describe_reinit(reinit, state, reference) +
-            f'\nAll other {loaded} key(s) of the model loaded from '
-            f'{filename}.')
+            describe_reinit(reinit, state, reference) + '\n' + loaded_line)
         self._has_loaded = True
         return checkpoint
 
