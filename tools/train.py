@@ -24,7 +24,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmseqformer.engine import amp_optim_wrapper  # noqa: E402
 from mmseqformer.utils import add_common_arguments, load_tool_config  # noqa
 from mmseqformer.utils.checkpoint_fit import (  # noqa: E402
-    CheckpointMismatchError, LoadFromNotFoundError, check_load_from)
+    CheckpointMismatchError, LoadFromNotFoundError, check_load_from,
+    is_local_path)
 
 
 def parse_args() -> argparse.Namespace:
@@ -71,7 +72,7 @@ def build_config(args: argparse.Namespace) -> Config:
             print(f'--resume: no checkpoint in {cfg.work_dir} yet, starting '
                   f'from load_from ({cfg.get("load_from")})')
     elif args.resume is not None:
-        if '://' not in args.resume and not osp.isfile(args.resume):
+        if is_local_path(args.resume) and not osp.isfile(args.resume):
             raise SystemExit(
                 f'error: --resume: checkpoint not found: {args.resume}')
         cfg.resume = True

@@ -113,10 +113,10 @@ def read_checkpoint(path: str, map_location='cpu') -> dict:
     Returns:
         dict: The checkpoint (``state_dict``, ``meta``, ...).
     """
-    if '://' not in path and not os.path.isfile(path):
+    if is_local_path(path) and not os.path.isfile(path):
         raise CheckpointMismatchError(f'checkpoint not found: {path}')
     try:
-        if '://' in path:
+        if not is_local_path(path):
             from mmengine.runner.checkpoint import _load_checkpoint
             checkpoint = _load_checkpoint(path, map_location=map_location)
         else:

@@ -36,9 +36,10 @@ def metafile_models() -> list:
 MODELS = metafile_models()
 
 
-def zoo_table() -> dict:
-    """The rows of docs/model_zoo.md's results table, by config."""
-    lines = read('docs/model_zoo.md').splitlines()
+def zoo_table(doc: str = 'docs/model_zoo.md') -> dict:
+    """The rows of a doc's model-zoo table (the first with an AP50 column),
+    by config path (a cell holding it as code or as a link)."""
+    lines = read(doc).splitlines()
     start = next(i for i, line in enumerate(lines)
                  if line.startswith('|') and 'AP50' in line)
     header = [cell.strip() for cell in lines[start].strip('|').split('|')]
@@ -48,7 +49,7 @@ def zoo_table() -> dict:
             break
         row = dict(
             zip(header, [c.strip() for c in line.strip('|').split('|')]))
-        rows[row['config'].strip('`')] = row
+        rows[re.search(r'configs/[\w./-]+\.py', row['config']).group()] = row
     return rows
 
 
@@ -107,6 +108,15 @@ def test_metafile_metrics_are_the_model_zoo_table(model):
     assert ('COCO'
             in row['training data']) == ('COCO'
                                          in model['Metadata']['Training Data'])
+
+
+def test_readme_table_is_the_metafile():
+    table = zoo_table('README.md')
+    assert set(table) == {m['Config'] for m in MODELS}
+    for model in MODELS:
+        (result, ) = model['Results']
+        assert {k: float(v) for k, v in result['Metrics'].items()} == \
+            {k: float(table[model['Config']][k]) for k in METRICS}
 
 
 @pytest.mark.parametrize('model', MODELS, ids=lambda m: m['Name'])

@@ -126,5 +126,7 @@ def test_test_tool_refuses_ap_on_a_split_without_ground_truth(
     module = tool('test', TINY_CONFIG, str(checkpoint), *options[:-1])
     with pytest.raises(SystemExit) as info:
         module['main']()
-    assert 'has no ground truth' not in str(info.value.code)
+    message = str(info.value.code)
+    assert 'has no ground truth' not in message
+    assert message.startswith('error: ') and str(checkpoint) in message
     assert set(os.listdir(tmp_path)) == {ann_file.name, checkpoint.name}
