@@ -26,6 +26,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmseqformer  # noqa: F401  (registers the modules the configs name)
+from mmseqformer.utils import ConfigNotFoundError, find_config
 from tests.conftest import REPO_ROOT, run_tool
 
 #: Logical lines starting with one of these are not checked for tool
@@ -44,6 +45,9 @@ TOOL_COMMAND = re.compile(
 #: paths. The look-behind leaves out other projects' ``.../configs/``.
 CONFIG_PATH = re.compile(r'(?<![\w./-])configs/[\w./*<>{}-]+?\.py(?!\w)')
 PLACEHOLDERS = ('...', '*', '<', '>', '{', '}')
+#: A config given by name: a bare word naming one of our model families.
+CONFIG_NAME = re.compile(r'(seqformer|mask2former)_[\w-]+')
+CONFIG_NAME_ARGUMENT = re.compile(r"init_vis_model\(\s*'([\w-]+)'")
 
 #: ``[text](target)`` and ``![alt](target)``, an optional title after the
 #: target; the text may span lines (the docs wrap at 79 columns).
@@ -165,9 +169,28 @@ def relative_links(docs: dict) -> list:
     return links
 
 
+def config_names(docs: dict) -> dict:
+    """``{name: ['doc:line', ...]}`` of the configs the docs give by name
+    (``seqformer_r50``): bare words of ``python tools/...`` commands and the
+    first argument of ``init_vis_model`` calls."""
+    found = defaultdict(list)
+    for doc, text in docs.items():
+        for number, line in logical_lines(text):
+            names = CONFIG_NAME_ARGUMENT.findall(line)
+            if TOOL_COMMAND.search(line):
+                names += [
+                    word for word in line.split()
+                    if CONFIG_NAME.fullmatch(word)
+                ]
+            for name in names:
+                found[name].append(f'{doc}:{number}')
+    return dict(found)
+
+
 DOCS = {doc: read(doc) for doc in markdown_files()}
 SCRIPTS = tool_scripts(DOCS)
 CONFIGS = config_paths(DOCS)
+NAMES = config_names(DOCS)
 LINKS = relative_links(DOCS)
 
 
@@ -290,6 +313,19 @@ def test_documented_config_exists_and_loads(config):
     cfg = Config.fromfile(osp.join(REPO_ROOT, config))
     if not is_base(config):
         assert 'model' in cfg, f'{config} has no model'
+
+
+def test_the_docs_name_configs_by_name():
+    assert 'seqformer_r50' in NAMES  # the collector still finds them
+
+
+@pytest.mark.parametrize('name', sorted(NAMES))
+def test_documented_config_name_resolves(name):
+    try:
+        path = find_config(name)
+    except ConfigNotFoundError as err:
+        pytest.fail(f'{err}; {where(NAMES[name])}')
+    assert osp.splitext(osp.basename(path))[0] == name
 
 
 # Slow tier: tests/test_configs/test_configs.py already builds every file
