@@ -29,7 +29,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 from mmdet.structures import TrackDataSample
-from torch import Tensor
+from torch import Tensor, nn
 
 from ..layers import FrameAggregation
 
@@ -77,8 +77,13 @@ class FrameRecord:
             mask_feats=_cat([r.mask_feats for r in records], 0))
 
 
-def _float(value: Optional[Tensor]) -> Optional[Tensor]:
-    return None if value is None else value.float()
+def lift_precision(value: Optional[Tensor]) -> Optional[Tensor]:
+    """float16/bfloat16 (mixed precision, ``model.half()``) to float32 for
+    post-processing; float32 and float64 (``model.double()``) as they
+    are."""
+    if value is None or value.dtype not in (torch.float16, torch.bfloat16):
+        return value
+    return value.float()
 
 
 def _slice(value: Optional[Tensor], start: int, stop: int) -> Optional[Tensor]:
@@ -111,12 +116,19 @@ class SeqFormerEngine:
             selection and mask post-processing.
         amp (bool): Run the network under autocast (float16 on CUDA,
             bfloat16 on the CPU; the deformable sampling stays float32) and
-            hand float32 outputs to everything after it.
+            hand float32 outputs to everything after it. Without it the
+            outputs keep the network's dtype (float64 after
+            ``model.double()``).
     """
 
     def __init__(self, model, amp: bool = False) -> None:
         self.model = model
         self.amp = amp
+        #: The network's floating type: what goes back into it is cast to
+        #: this (``model.double()``, ``model.half()``) unless autocast runs.
+        params = model.parameters() if isinstance(model, nn.Module) else ()
+        self.dtype = next(
+            (p.dtype for p in params if p.is_floating_point()), torch.float32)
         self.head = model.track_head
         self.layers = self.head.decoder.layers
         self.decomposed = all(layer.query_decompose for layer in self.layers)
@@ -162,10 +174,11 @@ class SeqFormerEngine:
             record = self.frame_paths(inputs, data_sample)
         record = FrameRecord(
             self.num_frames,
-            *[_float(value) for value in (record.inst_feats,
-                                          record.frame_logits,
-                                          record.references,
-                                          record.mask_feats)])
+            *[
+                lift_precision(value)
+                for value in (record.inst_feats, record.frame_logits,
+                              record.references, record.mask_feats)
+            ])
         self.num_frames += len(record)
         return record
 
@@ -208,10 +221,13 @@ class SeqFormerEngine:
             tuple[Tensor, Tensor]: the last layer's class logits (Q, K) and
             instance queries (Q, C).
         """
-        aggregated = [aggregation.result() for aggregation in aggregations]
+        aggregated = [
+            self.to_network(aggregation.result())
+            for aggregation in aggregations
+        ]
         with self.autocast(aggregated[0].device):
             cls_scores, inst_queries = self.instance_path(aggregated)
-        return cls_scores.float(), inst_queries.float()
+        return lift_precision(cls_scores), lift_precision(inst_queries)
 
     def instance_path(self,
                       aggregated: List[Tensor]) -> Tuple[Tensor, Tensor]:
@@ -238,12 +254,17 @@ class SeqFormerEngine:
         unique_queries, inverse = queries.unique(return_inverse=True)
         img_h, img_w = self.frame_meta[0].img_shape
         with self.autocast(inst_queries.device):
-            logits = self.instance_masks(record.mask_feats,
-                                         inst_queries[unique_queries],
-                                         record.references[:,
-                                                           unique_queries],
-                                         (img_w, img_h))
-        return logits.float()[inverse]
+            logits = self.instance_masks(
+                self.to_network(record.mask_feats),
+                self.to_network(inst_queries[unique_queries]),
+                self.to_network(record.references[:, unique_queries]),
+                (img_w, img_h))
+        return lift_precision(logits)[inverse]
+
+    def to_network(self, value: Tensor) -> Tensor:
+        """``value`` (post-processing's float32 or wider) in the network's
+        dtype; under autocast as it is (autocast casts what it needs)."""
+        return value if self.amp else value.to(self.dtype)
 
     def autocast(self, device: torch.device):
         """Autocast for the network when ``amp`` is on (float16 on CUDA,
