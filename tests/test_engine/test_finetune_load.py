@@ -78,10 +78,11 @@ def test_training_stops_before_its_first_iteration_without_load_from(tmp_path):
 # --- fine-tuning: toy model --------------------------------------------------
 
 
-def test_a_misfit_outside_the_class_heads_stops_with_the_key(
-        toy_checkpoint, tmp_path):
-    # The checkpoint's linear layer has 4 inputs, the model's 3: only the
-    # gate is to be re-initialised, so this must not load.
+@pytest.fixture
+def narrower_runner(toy_checkpoint, tmp_path):
+    """Fine-tuning the toy checkpoint into a model whose linear layer has
+    3 inputs, not 4, and a new ``gate``: only the gate is to be
+    re-initialised, so the linear layer does not fit."""
     runner = build_runner(
         str(tmp_path / 'finetune'),
         1,
@@ -89,6 +90,12 @@ def test_a_misfit_outside_the_class_heads_stops_with_the_key(
         gate=True,
         load_from=toy_checkpoint)
     runner.finetune_cfg = dict(reinit_keys=[r'^gate$'])
+    return runner
+
+
+def test_a_misfit_outside_the_class_heads_stops_with_the_key(
+        narrower_runner, toy_checkpoint, tmp_path):
+    runner = narrower_runner
     with pytest.raises(CheckpointMismatchError) as info:
         runner.train()
     message = str(info.value)
@@ -100,14 +107,9 @@ def test_a_misfit_outside_the_class_heads_stops_with_the_key(
     assert not osp.isfile(tmp_path / 'finetune' / 'iter_1.pth')
 
 
-def test_non_strict_fine_tuning_loads_what_fits(toy_checkpoint, tmp_path):
-    runner = build_runner(
-        str(tmp_path / 'finetune'),
-        1,
-        width=3,
-        gate=True,
-        load_from=toy_checkpoint)
-    runner.finetune_cfg = dict(reinit_keys=[r'^gate$'])
+def test_non_strict_fine_tuning_loads_what_fits(narrower_runner,
+                                                toy_checkpoint):
+    runner = narrower_runner
     runner.strict_load = False
     runner._training = True
     with captured_log(runner) as text:
