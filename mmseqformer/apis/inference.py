@@ -7,31 +7,37 @@
 
 ``chunk_size=None`` runs the whole video in one pass (the official
 approach, memory growing with the video); a chunk size streams it through
-:class:`OfflineVideoInference` with the same result and bounded memory.
-:func:`stream_vis` yields frames as they are decided, in the ``online``,
-``window`` or ``clips`` modes while the video plays:
+the offline mode with the same result and bounded memory. :func:`stream_vis`
+yields frames as they are decided, in the ``online``, ``window`` or
+``clips`` modes while the video plays:
 
     >>> for frame in stream_vis(model, 0, mode='online'):  # camera 0
     ...     frame.frame_index, frame.instances.instances_id
-"""
-from typing import Iterator, Optional, Union
 
+Both run one loop (:func:`stream_vis`) over a
+:class:`~mmseqformer.models.vis.VideoInference` of the mode;
+:func:`inference_vis` collects its frames into a :class:`VideoPrediction`.
+"""
+from dataclasses import dataclass
+from typing import Dict, Iterator, Optional, Union
+
+import numpy as np
 import torch
 from mmdet.registry import MODELS
 from mmengine.config import Config
+from mmengine.structures import InstanceData
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from torch import nn
 
 from ..install_check import check_cuda_ops
-from ..models.vis import OfflineVideoInference
+from ..models.vis import build_video_inference, check_mode
+from ..registry import VIS_BACKENDS
 from ..utils.checkpoint_fit import check_fits, read_checkpoint
 from ..utils.tool_config import load_model_config
 from .preprocessing import (FrameProgress, build_vis_test_pipeline,
                             preprocess_frames)
-from .streaming import (FramePrediction, causal_frame_predictions, check_mode)
-from .track_collector import TrackCollector
-from .video_prediction import PredictionCollector, VideoPrediction
-from .video_source import iter_frame_chunks, open_video_source
+from .video_prediction import VideoCollector, VideoPrediction
+from .video_source import FrameReader, open_video_source
 
 
 def init_vis_model(config: Union[str, Config],
@@ -60,20 +66,25 @@ def init_vis_model(config: Union[str, Config],
             first missing, unexpected and misshapen keys, unless the
             checkpoint fits the model exactly. False loads the keys that fit
             (mmengine's behaviour, which logs the others).
-        backend (str): ``pytorch`` or ``onnxruntime``.
+        backend (str): ``pytorch`` or ``onnxruntime`` (the backends of
+            :data:`~mmseqformer.registry.VIS_BACKENDS`).
 
     Returns:
         nn.Module: The model (an ``OnnxVisModel`` for ``onnxruntime``).
     """
-    if backend == 'onnxruntime':
-        if checkpoint is None:
-            raise ValueError('the onnxruntime backend needs the exported '
-                             'model folder as checkpoint')
-        from ..deploy import init_onnx_vis_model
-        return init_onnx_vis_model(checkpoint, config, device, cfg_options)
-    if backend != 'pytorch':
-        raise ValueError("backend must be 'pytorch' or 'onnxruntime', got "
+    build = VIS_BACKENDS.get(backend)
+    if build is None:
+        raise ValueError(f'backend must be one of '
+                         f'{sorted(VIS_BACKENDS.module_dict)}, got '
                          f'{backend!r}')
+    return build(config, checkpoint, device, cfg_options, strict)
+
+
+@VIS_BACKENDS.register_module('pytorch')
+def pytorch_backend(config: Union[str, Config], checkpoint: Optional[str],
+                    device: str, cfg_options: Optional[dict],
+                    strict: bool) -> nn.Module:
+    """The ``pytorch`` backend of :func:`init_vis_model`."""
     check_cuda_ops(device)  # before the weights are read
     config = load_model_config(config, cfg_options)
     # Weights come from the checkpoint: do not fetch pretrained backbones.
@@ -99,6 +110,24 @@ def init_vis_model(config: Union[str, Config],
     model.dataset_meta = meta
     model.cfg = config
     return model.to(device).eval()
+
+
+@dataclass
+class FramePrediction:
+    """One frame's instances.
+
+    Attributes:
+        frame_index (int): The frame's index in the video.
+        instances (InstanceData): ``masks`` (k, H, W) bool at the frame's
+            size, ``bboxes`` (k, 4) (x1, y1, x2, y2), ``labels``,
+            ``scores`` and ``instances_id`` (k, ), ids stable over the
+            video; the instances present in the frame.
+        image (np.ndarray, optional): The (H, W, 3) BGR frame, for drawing
+            (None in the offline mode, which decides frames after the end).
+    """
+    frame_index: int
+    instances: InstanceData
+    image: Optional[np.ndarray] = None
 
 
 @torch.no_grad()
@@ -130,53 +159,20 @@ def inference_vis(model: nn.Module,
         **mode_options: Options of the mode (see :func:`stream_vis`).
 
     Returns:
-        VideoPrediction: per-frame instances with ids stable over the video;
-        in the other modes one entry per track (see
-        :class:`TrackCollector`).
+        VideoPrediction: one entry per instance id, ids stable over the
+        video (see :class:`VideoCollector`).
     """
     check_mode(mode)
     source = open_video_source(video)
-    if mode != 'offline':
-        collector = TrackCollector()
-        for frame in causal_frame_predictions(
-                model, source, mode, progress, amp=amp, **mode_options):
-            collector.add(frame.instances)
-        return collector.finish(
-            model.dataset_meta.get('classes'), source.announced_frames)
-    if mode_options:
-        raise TypeError('the offline mode takes no options, got '
-                        f'{sorted(mode_options)}')
-    if chunk_size is not None and chunk_size < 1:
-        raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
-    pipeline = build_vis_test_pipeline(model.cfg)
-    length = source.known_length()
-    bar = FrameProgress(progress, length)
-    # Only test_cfg.embedding_frames needs the video's length; a live
-    # source's is known once it has been read whole.
-    needs_length = model.track_head.test_cfg['embedding_frames'] is not None
-    if needs_length and length is None:
-        chunk_size = None
-    video_inference = OfflineVideoInference(
-        model, length if needs_length else None, amp=amp)
-    first_frame = 0
-    for frames in iter_frame_chunks(source, chunk_size):
-        inputs, data_sample = preprocess_frames(model, pipeline, frames,
-                                                first_frame, length)
-        if needs_length and length is None:
-            video_inference.expected_frames = len(frames)
-        video_inference.add_chunk(inputs, data_sample)
-        first_frame += len(frames)
-        bar.advance(len(frames))
-    if first_frame == 0:
-        raise ValueError(f'{source.name}: the video has no frames')
-    selection = video_inference.finish()
-    collector = PredictionCollector(selection)
-    for _, masks in video_inference.masks():
-        collector.add(masks)
+    collector = VideoCollector()
+    for frame in stream_vis(model, source, mode, chunk_size, progress, amp,
+                            **mode_options):
+        collector.add(frame.instances)
     return collector.finish(
         model.dataset_meta.get('classes'), source.announced_frames)
 
 
+@torch.no_grad()
 def stream_vis(model: nn.Module,
                video,
                mode: str = 'online',
@@ -185,6 +181,9 @@ def stream_vis(model: nn.Module,
                amp: bool = False,
                **mode_options) -> Iterator[FramePrediction]:
     """Segment and track the instances of a video frame by frame.
+
+    Frames are read only when the mode needs them, and each frame is
+    yielded as soon as it is decided, before more are read.
 
     Args:
         model (nn.Module): From :func:`init_vis_model`.
@@ -215,17 +214,34 @@ def stream_vis(model: nn.Module,
         FramePrediction: every frame in order.
     """
     check_mode(mode)
-    if mode != 'offline':
-        yield from causal_frame_predictions(
-            model,
-            open_video_source(video),
-            mode,
-            progress,
-            amp=amp,
-            **mode_options)
-        return
-    prediction = inference_vis(model, video, chunk_size, progress, mode, amp,
-                               **mode_options)
-    for frame_index in range(len(prediction)):
-        yield FramePrediction(frame_index,
-                              prediction.frame_instances(frame_index))
+    source = open_video_source(video)
+    length = source.known_length()
+    if mode == 'offline':
+        mode_options['chunk_size'] = chunk_size
+    inference = build_video_inference(
+        model, mode, num_frames=length, amp=amp, **mode_options)
+    pipeline = build_vis_test_pipeline(model.cfg)
+    reader = FrameReader(source)
+    bar = FrameProgress(progress, length)
+    # Frames read and not yet decided, kept for drawing unless the mode
+    # decides them all at the end.
+    images: Dict[int, np.ndarray] = {}
+    keep_images = inference.latency is not None
+    while True:
+        first_frame = reader.count
+        frames = reader.read(inference.frames_wanted())
+        if not frames:
+            break
+        if keep_images:
+            images.update(enumerate(frames, first_frame))
+        inputs, data_sample = preprocess_frames(model, pipeline, frames,
+                                                first_frame, length)
+        bar.advance(len(frames))
+        for frame_index, instances in inference.push(inputs, data_sample):
+            yield FramePrediction(frame_index, instances,
+                                  images.pop(frame_index, None))
+    if reader.count == 0:
+        raise ValueError(f'{source.name}: the video has no frames')
+    for frame_index, instances in inference.flush():
+        yield FramePrediction(frame_index, instances,
+                              images.pop(frame_index, None))

@@ -7,17 +7,15 @@ Shape legend: ``k`` instances, ``T`` frames, ``H, W`` the frame size.
 """
 import json
 import os.path as osp
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pycocotools.mask as mask_util
 import torch
-from mmdet.structures.mask import mask2bbox
 from mmengine.structures import InstanceData
-from torch import Tensor
 
-from ..models.vis import VideoSelection
 from ..utils.atomic_folder import atomic_output_folder
 from ..datasets.converters.instance_png import (compose_instance_id_map,
                                                 instance_png_name,
@@ -219,39 +217,48 @@ class VideoPrediction:
         return index
 
 
-@dataclass
-class PredictionCollector:
-    """Builds a :class:`VideoPrediction` from masks that arrive in chunks.
+class VideoCollector:
+    """Builds a :class:`VideoPrediction` from the frames of one video,
+    given in order with their instances' ids (any inference mode).
 
-    The pairs that :meth:`VideoSelection.kept` drops (empty in every frame,
-    or scoring below ``test_cfg['score_thr']``) are dropped at the end, and
-    the others are numbered 0..k-1.
-
-    Args:
-        selection (VideoSelection): The selected pairs, (k, ) each.
+    An id's video-level entry (one line of a YouTube-VIS results file) has
+    its masks in the frames where it was output and empty masks elsewhere;
+    its score is the mean of its per-frame scores over those frames, and
+    its class the one with the largest sum of per-frame scores. In the
+    offline mode an id is one (query, class) pair whose score and class
+    are the same in every frame, so the entry is that pair's.
     """
-    selection: VideoSelection
-    masks: List[List[Dict]] = field(default_factory=list)
-    bboxes: List[np.ndarray] = field(default_factory=list)
-    frame_size: Optional[Tuple[int, int]] = None
-    has_mask: Optional[np.ndarray] = None
 
-    def add(self, masks: Tensor) -> None:
-        """Add (k, t, H, W) bool masks of the next t frames."""
-        masks = masks.cpu()
-        if self.has_mask is None:
-            self.has_mask = np.zeros(len(masks), dtype=bool)
-            self.frame_size = tuple(masks.shape[-2:])
-        self.has_mask |= masks.flatten(1).any(1).numpy()
-        for frame in range(masks.shape[1]):
-            frame_masks = masks[:, frame]
-            self.masks.append(encode_masks(frame_masks.numpy()))
-            self.bboxes.append(mask2bbox(frame_masks).numpy())
+    def __init__(self) -> None:
+        self.frames: List[Dict[int, tuple]] = []  # id -> (rle, box)
+        self.frame_size: Optional[Tuple[int, int]] = None
+        self.score_sums: Dict[int, float] = defaultdict(float)
+        self.frame_counts: Dict[int, int] = defaultdict(int)
+        # id -> label -> summed score
+        self.label_scores: Dict[int, Dict[int, float]] = defaultdict(
+            lambda: defaultdict(float))
+
+    def add(self, instances: InstanceData) -> None:
+        """Add the next frame's instances (``masks`` (k, H, W) bool,
+        ``bboxes``, ``labels``, ``scores``, ``instances_id``)."""
+        masks = instances.masks.cpu().numpy()
+        self.frame_size = tuple(masks.shape[-2:])
+        rles = encode_masks(masks) if len(masks) else []
+        boxes = instances.bboxes.float().cpu().numpy()
+        frame = {}
+        for index, track in enumerate(instances.instances_id.tolist()):
+            score = float(instances.scores[index])
+            frame[track] = (rles[index], boxes[index])
+            self.score_sums[track] += score
+            self.frame_counts[track] += 1
+            self.label_scores[track][int(instances.labels[index])] += score
+        self.frames.append(frame)
 
     def finish(self,
                class_names: Optional[Sequence[str]] = None,
                announced_frames: Optional[int] = None) -> VideoPrediction:
-        """The prediction of the frames added so far.
+        """The prediction of the frames added so far, one entry per id in
+        the order of the ids.
 
         Args:
             class_names (Sequence[str], optional): Names of the labels.
@@ -259,16 +266,30 @@ class PredictionCollector:
                 frame count; kept only when it differs from the frames
                 added.
         """
-        if announced_frames == len(self.masks):
+        if not self.frames:
+            raise ValueError('the video has no frames')
+        if announced_frames == len(self.frames):
             announced_frames = None
-        kept = np.flatnonzero(
-            self.selection.kept(torch.from_numpy(self.has_mask)).cpu().numpy())
+        tracks = sorted(self.frame_counts)
+        empty = encode_masks(np.zeros((1, *self.frame_size), dtype=bool))[0]
+        no_box = np.zeros(4, dtype=np.float32)
         return VideoPrediction(
-            scores=self.selection.scores.float().cpu().numpy()[kept],
-            labels=self.selection.labels.cpu().numpy()[kept],
-            instance_ids=np.arange(len(kept)),
-            masks=[[frame[i] for i in kept] for frame in self.masks],
-            bboxes=[boxes[kept] for boxes in self.bboxes],
+            scores=np.array(
+                [self.score_sums[t] / self.frame_counts[t] for t in tracks],
+                dtype=np.float32),
+            labels=np.array([
+                max(self.label_scores[t].items(), key=lambda x: x[1])[0]
+                for t in tracks
+            ],
+                            dtype=np.int64),
+            instance_ids=np.array(tracks, dtype=np.int64),
+            masks=[[frame.get(t, (empty, ))[0] for t in tracks]
+                   for frame in self.frames],
+            bboxes=[
+                np.array([frame.get(t, (None, no_box))[1] for t in tracks],
+                         dtype=np.float32).reshape(-1, 4)
+                for frame in self.frames
+            ],
             frame_size=self.frame_size,
             class_names=class_names,
             announced_frames=announced_frames)

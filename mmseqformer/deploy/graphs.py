@@ -1,12 +1,12 @@
 """SeqFormer's three inference steps as modules with tensor inputs only,
 the form ``torch.onnx.export`` traces.
 
-Each wraps the model's own inference code (the same calls as
-:class:`~mmseqformer.models.vis.SeqFormerEngine`), so the graphs compute
-what PyTorch computes; trace them inside
-:func:`~mmseqformer.deploy.export_mode.traceable_inference`.
+Each wraps one of the model's network steps (the calls
+:class:`~mmseqformer.models.vis.SeqFormerEngine` makes), so the graphs
+compute what PyTorch computes; traced, the steps take their traceable form
+(:mod:`mmseqformer.ops.traceable_sampling`).
 
-Shape legend: ``t`` frames, ``L`` decoder layers, ``Q`` queries, ``C``
+Shape legend: ``t`` frames, ``num_layers`` decoder layers, ``Q`` queries, ``C``
 embed_dims, ``K`` classes, ``D`` mask feature channels, ``h, w`` the
 stride-8 size, ``n`` chosen queries.
 """
@@ -27,7 +27,7 @@ MASK_OUTPUTS = ('mask_logits', )
 
 class FramePathsGraph(nn.Module):
     """Backbone, neck, encoder, every decoder layer's box path and the mask
-    features of t frames (:meth:`SeqFormerEngine.frame_paths`).
+    features of t frames (:meth:`SeqFormer.frame_paths`).
 
     Args:
         model (SeqFormer): The model, in eval mode, with query
@@ -51,8 +51,8 @@ class FramePathsGraph(nn.Module):
             frames (Tensor): (t, 3, H, W) normalised, unpadded frames.
 
         Returns:
-            tuple[Tensor]: ``inst_feats`` (L, t, Q, C), ``frame_logits``
-            (L, t, Q, 1) if weighted, ``references`` (t, Q, 4) and
+            tuple[Tensor]: ``inst_feats`` (num_layers, t, Q, C),
+            ``frame_logits`` (num_layers, t, Q, 1) if weighted, ``references`` (t, Q, 4) and
             ``mask_feats`` (t, D, h, w).
         """
         height, width = frames.shape[-2:]
@@ -63,54 +63,49 @@ class FramePathsGraph(nn.Module):
         frame = DetDataSample()
         for name in ('img_shape', 'batch_input_shape'):
             frame.set_field((height, width), name, field_type='metainfo')
-        encoded = self.model.encode(frames[None], [[frame]])
-        head = self.model.track_head
-        paths = head.box_path(encoded)
-        outputs = [torch.stack([feats[0] for feats in paths.inst_feats])]
+        record = self.model.frame_paths(frames[None], [frame])
+        outputs = [record.inst_feats]
         if self.weighted:
-            outputs.append(
-                torch.stack([logits[0] for logits in paths.frame_logits]))
-        outputs += [paths.references[0], head.mask_features(encoded)]
-        return tuple(outputs)
+            outputs.append(record.frame_logits)
+        return tuple(outputs + [record.references, record.mask_feats])
 
 
 class InstancePathGraph(nn.Module):
     """Every layer's instance path and the last layer's class logits
-    (:meth:`SeqFormerEngine.instance_path`).
+    (:meth:`SeqFormer.instance_path`).
 
     Args:
-        head (SeqFormerHead): The model's head.
+        model (SeqFormer): The model, in eval mode.
     """
 
-    def __init__(self, head: nn.Module) -> None:
+    def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        self.head = head
+        self.model = model
 
     def forward(self, aggregated: Tensor) -> Tuple[Tensor, Tensor]:
         """
         Args:
-            aggregated (Tensor): (L, Q, C) every layer's aggregated frame
+            aggregated (Tensor): (num_layers, Q, C) every layer's aggregated frame
                 features.
 
         Returns:
             tuple[Tensor, Tensor]: class logits (Q, K) and instance queries
             (Q, C) of the last layer.
         """
-        cls_scores, inst_queries = self.head.instance_path(
+        return self.model.instance_path(
             [layer[None] for layer in aggregated.unbind(0)])
-        return cls_scores[-1][0], inst_queries[-1][0]
 
 
 class InstanceMasksGraph(nn.Module):
-    """The dynamic mask head (:meth:`SeqFormerEngine.instance_masks`).
+    """The dynamic mask head (:meth:`SeqFormer.instance_masks`).
 
     Args:
-        head (SeqFormerHead): The model's head.
+        model (SeqFormer): The model, in eval mode.
     """
 
-    def __init__(self, head: nn.Module) -> None:
+    def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        self.head = head
+        self.model = model
 
     def forward(self, mask_feats: Tensor, inst_queries: Tensor,
                 references: Tensor, image_size: Tensor) -> Tensor:
@@ -124,5 +119,5 @@ class InstanceMasksGraph(nn.Module):
         Returns:
             Tensor: (n, t, 2h, 2w) stride-4 mask logits.
         """
-        return self.head.instance_masks(mask_feats, inst_queries, references,
-                                        image_size)
+        return self.model.instance_masks(mask_feats, inst_queries,
+                                         references, image_size)

@@ -5,11 +5,13 @@ that every inference mode (whole video in chunks, online, window, clips)
 runs on them unchanged:
 
 - ``frame_paths.onnx``, per chunk of frames: (t, 3, H, W) normalised
-  frames -> ``inst_feats`` (L, t, Q, C), ``frame_logits`` (L, t, Q, 1;
+  frames -> ``inst_feats`` (num_layers, t, Q, C), ``frame_logits``
+  (num_layers, t, Q, 1;
   weighted aggregation only), ``references`` (t, Q, 4) and ``mask_feats``
   (t, D, H/8, W/8), with t, H and W dynamic;
 - per video, two graphs (each a plain function of its inputs):
-  ``instance_path.onnx``: every layer's aggregated features (L, Q, C) ->
+  ``instance_path.onnx``: every layer's aggregated features
+  (num_layers, Q, C) ->
   the last layer's class logits (Q, K) and instance queries (Q, C); and
   ``instance_masks.onnx``: the dynamic mask head for n chosen queries on t
   frames -> (n, t, H/4, W/4) logits, n and t dynamic.
@@ -18,9 +20,10 @@ The aggregation over frames (a running softmax), the selection of the top
 pairs and the mask post-processing stay in the shared Python code, which
 both backends run.
 
-Traced with ``torch.onnx.export``'s TorchScript tracer (not dynamo) inside
-:func:`~mmseqformer.deploy.export_mode.traceable_inference`; deformable
-attention becomes ONNX ``GridSample`` (opset >= 16), no custom op.
+Traced with ``torch.onnx.export``'s TorchScript tracer (not dynamo); while
+traced, the model runs its traceable code
+(:mod:`mmseqformer.ops.traceable_sampling`): deformable attention becomes
+ONNX ``GridSample`` (opset >= 16), no custom op.
 """
 import json
 import os.path as osp
@@ -34,7 +37,6 @@ from ..utils import atomic_output_folder
 from ..utils.torch_compat import torchscript_onnx_export
 from .deploy_meta import (CONFIG_FILE, GRAPH_FILES, META_FILE, META_FORMAT,
                           META_VERSION)
-from .export_mode import traceable_inference
 from .graphs import (FRAME_INPUTS, INSTANCE_INPUTS, INSTANCE_OUTPUTS,
                      MASK_INPUTS, MASK_OUTPUTS, FramePathsGraph,
                      InstanceMasksGraph, InstancePathGraph)
@@ -76,10 +78,11 @@ def export_onnx(model: nn.Module,
     generator = torch.Generator().manual_seed(0)
     frames = torch.randn(num_frames, 3, height, width, generator=generator)
     frame_graph = FramePathsGraph(model, weighted).eval()
-    with traceable_inference():
+    with torch.no_grad():
         record = frame_graph(frames)
     inst_feats, references, mask_feats = (record[0], record[-2], record[-1])
-    aggregated = inst_feats.mean(1)  # (L, Q, C): any values trace the same
+    # (num_layers, Q, C): any values trace the same.
+    aggregated = inst_feats.mean(1)
     queries = torch.arange(min(2, head.num_queries))
     mask_args = (mask_feats, aggregated[-1, queries],
                  references[:, queries].contiguous(),
@@ -122,9 +125,9 @@ def export_onnx(model: nn.Module,
             for name, axes in dynamic_frames.items()
             if name in FRAME_INPUTS + frame_outputs
         }),
-        instance_path=(InstancePathGraph(head).eval(), (aggregated, ),
+        instance_path=(InstancePathGraph(model).eval(), (aggregated, ),
                        INSTANCE_INPUTS, INSTANCE_OUTPUTS, {}),
-        instance_masks=(InstanceMasksGraph(head).eval(), mask_args,
+        instance_masks=(InstanceMasksGraph(model).eval(), mask_args,
                         MASK_INPUTS, MASK_OUTPUTS, dynamic_masks))
     meta = deploy_meta(model, opset, weighted, source_config, checkpoint)
     with atomic_output_folder(out_dir, META_FILE) as tmp_dir:
@@ -151,12 +154,12 @@ def check_exportable(model: nn.Module) -> bool:
     if parameter.device.type != 'cpu':
         raise ValueError('export runs on the CPU: build the model with '
                          "init_vis_model(..., device='cpu')")
-    layers = model.track_head.decoder.layers
-    if not all(layer.query_decompose for layer in layers):
+    decoder = model.track_head.decoder
+    if not decoder.query_decompose:
         raise ValueError('only models with query decomposition export: '
                          'without it the box path reads the instance query '
                          'and no per-frame graph exists')
-    modes = [layer.aggregation for layer in layers]
+    modes = decoder.aggregations
     if len(set(modes)) > 1 and 'weighted' in modes:
         raise ValueError(f'decoder aggregations {modes}: weighted and '
                          'unweighted layers mixed are not supported')
@@ -169,7 +172,7 @@ def export_graph(graph: nn.Module, args: Tuple[Tensor, ...], path: str,
     """Trace ``graph`` on ``args`` into ``path`` and check it with
     ``onnx.checker`` (full check, with shape inference)."""
     import onnx
-    with traceable_inference(), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings():
         # The tracer warns about every Python number it records and the
         # exporter about its own deprecation; whether the sizes stayed
         # dynamic is checked by running the graphs at other sizes
@@ -202,11 +205,11 @@ def deploy_meta(model: nn.Module, opset: int, weighted: bool,
         source_config=source_config,
         checkpoint=checkpoint,
         dataset_meta=json.loads(json.dumps(model.dataset_meta, default=str)),
-        num_layers=len(head.decoder.layers),
+        num_layers=head.decoder.num_layers,
         num_queries=head.num_queries,
         num_classes=head.num_classes,
         embed_dims=head.decoder.embed_dims,
-        aggregations=[layer.aggregation for layer in head.decoder.layers],
+        aggregations=head.decoder.aggregations,
         weighted=weighted,
         test_cfg=dict(head.test_cfg),
         input=dict(

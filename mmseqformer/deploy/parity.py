@@ -51,9 +51,9 @@ def backend_differences(torch_model, onnx_model,
                                        len(frames))
     runs = []
     for model in (torch_model, onnx_model):
-        video = OfflineVideoInference(model, len(frames))
-        video.add_chunk(inputs, sample)
-        runs.append((video, video.finish()))
+        video = OfflineVideoInference(model, len(frames), chunk_size=None)
+        video.push(inputs, sample)
+        runs.append((video, video.select()))
     (torch_video, torch_sel), (onnx_video, onnx_sel) = runs
     queries = torch_sel.queries
     probs = [

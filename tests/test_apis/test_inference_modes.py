@@ -6,8 +6,8 @@ import torch
 
 from mmseqformer.apis import (build_vis_test_pipeline, inference_vis,
                               preprocess_frames, stream_vis)
-from mmseqformer.apis.streaming import build_causal_inference
-from mmseqformer.models.vis import OfflineVideoInference
+from mmseqformer.models.vis import (OfflineVideoInference,
+                                    build_video_inference)
 from tests.conftest import noisy_tiny_vis_model
 from tests.test_apis.test_streaming_inference import video
 
@@ -42,7 +42,8 @@ def decided_after_reads(model, mode, **options):
     source = ReadLog(list(video(NUM_FRAMES)))
     order = []
     for frame in stream_vis(model, source, mode=mode, **options):
-        assert frame.image is source.frames[frame.frame_index]
+        if mode != 'offline':  # frames decided at the end are not kept
+            assert frame.image is source.frames[frame.frame_index]
         order.append((frame.frame_index, len(source.log)))
     return order
 
@@ -70,7 +71,7 @@ def feed(model, inference, frames, chunk=1):
                                            list(frames[start:start + chunk]),
                                            start, len(frames))
         outputs += inference.push(inputs, sample)
-    return outputs + inference.flush()
+    return outputs + list(inference.flush())
 
 
 def offline_queries(model, frames):
@@ -78,14 +79,14 @@ def offline_queries(model, frames):
     inputs, sample = preprocess_frames(model, pipeline, list(frames), 0,
                                        len(frames))
     offline = OfflineVideoInference(model)
-    offline.add_chunk(inputs, sample)
-    offline.finish()
+    assert offline.push(inputs, sample) == []
+    offline.select()
     return offline
 
 
 def test_online_last_frame_queries_equal_offline(model):
     frames = video(NUM_FRAMES)
-    online = build_causal_inference(model, 'online')
+    online = build_video_inference(model, 'online')
     outputs = feed(model, online, frames)
     assert [index for index, _ in outputs] == list(range(NUM_FRAMES))
     offline = offline_queries(model, frames)
@@ -115,16 +116,16 @@ def same_frames(first, second):
 
 def test_a_window_longer_than_the_video_is_the_online_mode(model):
     frames = video(NUM_FRAMES)
-    online = feed(model, build_causal_inference(model, 'online'), frames)
+    online = feed(model, build_video_inference(model, 'online'), frames)
     window = feed(model,
-                  build_causal_inference(model, 'window', window=NUM_FRAMES),
+                  build_video_inference(model, 'window', window=NUM_FRAMES),
                   frames)
     same_frames(online, window)
 
 
 def test_one_clip_of_the_whole_video_is_the_offline_result(model):
     frames = video(NUM_FRAMES)
-    clips = build_causal_inference(
+    clips = build_video_inference(
         model, 'clips', clip_length=NUM_FRAMES, score_thr=0.0)
     outputs = feed(model, clips, frames, chunk=NUM_FRAMES)
     offline = offline_queries(model, frames)
@@ -160,11 +161,10 @@ def test_overlapping_clips_encode_each_frame_once(model, monkeypatch):
     assert encoded == [4, 2, 2, 1]
 
 
-def test_inference_vis_returns_one_entry_per_track(model):
-    frames = video(NUM_FRAMES)
-    streamed = list(stream_vis(model, frames, mode='window', window=2))
-    prediction = inference_vis(model, frames, mode='window', window=2)
-    assert len(prediction) == NUM_FRAMES
+def check_one_entry_per_track(streamed, prediction):
+    """``prediction`` holds each id of the streamed frames, with its masks
+    where it was output, empty elsewhere; returns the ids."""
+    assert len(prediction) == len(streamed)
     tracks = sorted({
         i
         for frame in streamed
@@ -180,6 +180,14 @@ def test_inference_vis_returns_one_entry_per_track(model):
         absent = set(tracks) - set(frame.instances.instances_id.tolist())
         for track in absent:
             assert not masks[tracks.index(track)].any()
+    return tracks
+
+
+def test_inference_vis_returns_one_entry_per_track(model):
+    frames = video(NUM_FRAMES)
+    streamed = list(stream_vis(model, frames, mode='window', window=2))
+    prediction = inference_vis(model, frames, mode='window', window=2)
+    tracks = check_one_entry_per_track(streamed, prediction)
     # A track's score is the mean of its per-frame scores.
     track = tracks[0]
     scores = [
@@ -196,9 +204,23 @@ def test_offline_stream_yields_the_whole_video_result(model):
     whole = inference_vis(model, frames)
     streamed = list(stream_vis(model, frames, mode='offline'))
     assert [f.frame_index for f in streamed] == [0, 1, 2, 3]
+    assert all(f.image is None for f in streamed)  # not kept: latency None
+    assert len(whole.scores) > 0
+    check_one_entry_per_track(streamed, whole)
+    # Each frame holds the pairs with a mask there; a pair keeps its score
+    # and class in every frame.
     for frame in streamed:
-        np.testing.assert_array_equal(frame.instances.masks.numpy(),
-                                      whole.frame_masks(frame.frame_index))
+        assert frame.instances.masks.flatten(1).any(1).all()
+        for row, track in enumerate(frame.instances.instances_id.tolist()):
+            column = whole.instance_ids.tolist().index(track)
+            assert float(frame.instances.scores[row]) == whole.scores[column]
+            assert int(frame.instances.labels[row]) == whole.labels[column]
+
+
+def test_the_offline_mode_decides_every_frame_at_the_end(model):
+    assert build_video_inference(model, 'offline').latency is None
+    order = decided_after_reads(model, 'offline', chunk_size=2)
+    assert order == [(t, NUM_FRAMES) for t in range(NUM_FRAMES)]
 
 
 def test_bad_modes_and_options_are_named(model):

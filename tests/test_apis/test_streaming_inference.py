@@ -7,6 +7,8 @@ from mmseqformer.apis import (build_vis_test_pipeline, inference_vis,
                               preprocess_frames)
 from mmseqformer.models.layers import (FrameAggregation, SeqFormerDecoderLayer)
 from mmseqformer.models.vis import OfflineVideoInference
+from mmseqformer.models.vis.video_postprocess import (embedding_frames,
+                                                      select_pairs)
 from tests.conftest import noisy_tiny_vis_model
 
 NUM_FRAMES = 7
@@ -85,7 +87,7 @@ def whole_and_streamed(model, frames):
         chunk_inputs, chunk_sample = preprocess_frames(
             model, pipeline, list(frames[start:start + size]), start,
             len(frames))
-        stream.add_chunk(chunk_inputs, chunk_sample)
+        assert stream.push(chunk_inputs, chunk_sample) == []
         start += size
     return inputs, sample, stream
 
@@ -97,13 +99,15 @@ def test_streamed_queries_scores_and_mask_logits_equal_whole_video(model):
     head = model.track_head
     encoded = model.encode(inputs, [sample])
     cls_scores, _, inst_queries, references = head(encoded)
-    selection = stream.finish()
+    selection = stream.select()
     torch.testing.assert_close(
         stream.inst_queries, inst_queries[-1][0], rtol=0, atol=1e-5)
-    scores, queries, labels = head.select(cls_scores[-1][0])
+    whole = select_pairs(cls_scores[-1][0], head.test_cfg['max_per_video'])
+    queries = whole.queries
     assert torch.equal(selection.queries, queries)
-    assert torch.equal(selection.labels, labels)
-    torch.testing.assert_close(selection.scores, scores, rtol=0, atol=1e-5)
+    assert torch.equal(selection.labels, whole.labels)
+    torch.testing.assert_close(
+        selection.scores, whole.scores, rtol=0, atol=1e-5)
     img_h, img_w = sample[0].img_shape
     whole_logits = head.instance_masks(
         head.mask_features(encoded), inst_queries[-1][0, queries],
@@ -143,15 +147,21 @@ def test_embedding_frames_pick_the_same_frames_when_streamed(model):
     try:
         frames = video()
         inputs, sample, stream = whole_and_streamed(model, frames)
-        picked = head.embedding_frames(NUM_FRAMES, inputs.device)
+        picked = embedding_frames(3, NUM_FRAMES, inputs.device)
         assert picked.tolist() == [0, 3, 6]  # one per chunk
         cls_scores, _, inst_queries, _ = head(
             model.encode(inputs, [sample]), picked)
-        stream.finish()
+        stream.select()
         torch.testing.assert_close(
             stream.inst_queries, inst_queries[-1][0], rtol=0, atol=1e-5)
+        # Without the length, the whole video must come in one push.
+        live = OfflineVideoInference(model)
+        assert live.frames_wanted() is None
+        pipeline = build_vis_test_pipeline(model.cfg)
+        first = preprocess_frames(model, pipeline, list(frames[:2]), 0, None)
+        live.push(*first)
         with pytest.raises(ValueError, match='num_frames'):
-            OfflineVideoInference(model)
+            live.push(*first)
     finally:
         head.test_cfg['embedding_frames'] = None
 

@@ -1,6 +1,6 @@
 """ONNX export: valid graphs without custom ops whose sizes stay dynamic
 (ONNX Runtime against PyTorch's inference code at untraced sizes), the
-export-time patches, and the errors of misuse."""
+traceable code agreeing with the eager one, and the errors of misuse."""
 import json
 import os
 import os.path as osp
@@ -8,10 +8,12 @@ import os.path as osp
 import pytest
 import torch
 
-from mmseqformer.deploy import export_onnx, traceable_inference
-from mmseqformer.deploy.export_mode import PATCHES
+from mmdet.models.layers.transformer import DeformableDetrTransformerEncoder
+
+from mmseqformer.deploy import export_onnx
 from mmseqformer.deploy.parity import TOLERANCE
-from mmseqformer.models.vis import SeqFormerEngine
+from mmseqformer.models.layers import FrameFoldedEncoder
+from mmseqformer.models.vis.seqformer import unflatten_levels
 
 onnx = pytest.importorskip(
     'onnx', reason='requirements/deploy.txt not installed')
@@ -57,8 +59,9 @@ def test_frame_graph_matches_pytorch_at_untraced_sizes(torch_model, model_dir,
         height,
         width,
         generator=torch.Generator().manual_seed(height))
-    expected = SeqFormerEngine(torch_model).frame_paths(
-        frames[None], _frames_sample(num_frames, height, width))
+    with torch.no_grad():
+        expected = torch_model.frame_paths(
+            frames[None], _frames_sample(num_frames, height, width))
     inst_feats, frame_logits, references, mask_feats = session(
         model_dir, 'frame_paths.onnx').run(None, {'frames': frames.numpy()})
     for got, want in ((inst_feats, expected.inst_feats),
@@ -107,8 +110,9 @@ def test_instance_graph_matches_pytorch(torch_model, model_dir):
         head.num_queries,
         head.decoder.embed_dims,
         generator=torch.Generator().manual_seed(0))
-    cls_logits, inst_queries = SeqFormerEngine(torch_model).instance_path(
-        [layer[None] for layer in aggregated])
+    with torch.no_grad():
+        cls_logits, inst_queries = torch_model.instance_path(
+            [layer[None] for layer in aggregated])
     got = session(model_dir,
                   'instance_path.onnx').run(None,
                                             {'aggregated': aggregated.numpy()})
@@ -131,16 +135,35 @@ def test_deploy_json_describes_the_model_without_its_checkpoint(
         os.listdir(model_dir)) == sorted(('config.py', 'deploy.json') + GRAPHS)
 
 
-def test_traceable_inference_puts_everything_back_after_an_error():
-    before = [vars(owner)[name] for owner, name, _ in PATCHES]
-    with pytest.raises(KeyError):
-        with traceable_inference():
-            assert [vars(owner)[name] for owner, name, _ in PATCHES
-                    ] == [replacement for _, _, replacement in PATCHES]
-            assert not torch.is_grad_enabled()
-            raise KeyError('boom')
-    assert [vars(owner)[name] for owner, name, _ in PATCHES] == before
-    assert torch.is_grad_enabled()
+def test_encoder_reference_points_are_mmdets_bit_for_bit():
+    """Written to export (no linspace), they are mmdet's values exactly."""
+    shapes = torch.tensor([[12, 20], [6, 10], [3, 5], [1, 3]])
+    valid_ratios = torch.rand(
+        2, 4, 2, generator=torch.Generator().manual_seed(0)) * 0.5 + 0.5
+    assert torch.equal(
+        FrameFoldedEncoder.get_encoder_reference_points(
+            shapes, valid_ratios, 'cpu'),
+        DeformableDetrTransformerEncoder.get_encoder_reference_points(
+            shapes, valid_ratios, 'cpu'))
+
+
+def test_traced_level_unflattening_keeps_sizes_symbolic():
+    shapes = torch.tensor([[4, 6], [2, 3]])
+    memory = torch.randn(2, 30, 5)
+    eager = unflatten_levels(memory, shapes)
+    assert [tuple(level.shape) for level in eager] == [(2, 5, 4, 6),
+                                                        (2, 5, 2, 3)]
+
+    def first_level(memory, shapes):
+        return unflatten_levels(memory, shapes)[0]
+
+    traced = torch.jit.trace(first_level, (memory, shapes))
+    assert torch.equal(traced(memory, shapes), eager[0])
+    # Another size through the same trace: the sizes were not recorded.
+    other = torch.tensor([[3, 2], [1, 1]])
+    memory = torch.randn(1, 7, 5)
+    assert torch.equal(
+        traced(memory, other), unflatten_levels(memory, other)[0])
 
 
 def test_export_refuses_a_model_without_query_decomposition(

@@ -18,6 +18,7 @@ from mmengine.registry import OPTIM_WRAPPERS
 
 from mmseqformer.engine import CPUBFloat16OptimWrapper, amp_optim_wrapper
 from mmseqformer.models.layers import FrameFoldedMSDA
+from mmseqformer.ops import msda_sampling
 from mmseqformer.testing.synthetic_clips import (make_training_clips,
                                                  training_batch)
 from mmseqformer.utils.torch_compat import is_autocast_enabled
@@ -64,20 +65,22 @@ def msda_inputs():
 
 
 @pytest.mark.parametrize('grad', [False, True])
-def test_deformable_sampling_runs_in_float32_under_autocast(grad):
-    """Inference (gather) and training (grid_sample) paths: the sampling
-    sees float32, the samples come back in bfloat16, close to float32."""
+def test_deformable_sampling_runs_in_float32_under_autocast(
+        grad, monkeypatch):
+    """Inference and training paths: the sampling sees float32, the samples
+    come back in bfloat16, close to float32."""
     attn, inputs = msda_inputs()
     seen = []
-    sample_values = attn._sample_values
+    sample = msda_sampling._sample
 
-    def recording(value, shapes, starts, references, offsets, weights):
+    def recording(value, shapes, starts, references, offsets, weights,
+                  *args):
         seen.append(
             (value.dtype, references.dtype, offsets.dtype, weights.dtype))
-        return sample_values(value, shapes, starts, references, offsets,
-                             weights)
+        return sample(value, shapes, starts, references, offsets, weights,
+                      *args)
 
-    attn._sample_values = recording
+    monkeypatch.setattr(msda_sampling, '_sample', recording)
     with torch.set_grad_enabled(grad):
         reference = attn.sample(*inputs)
         with torch.autocast(**BF16):

@@ -1,24 +1,14 @@
+"""SeqFormer's deformable attentions: mmcv's module for folded batches,
+and the dual projection."""
 import pytest
 import torch
 from mmcv.ops import MultiScaleDeformableAttention
-from mmcv.ops.multi_scale_deform_attn import \
-    multi_scale_deformable_attn_pytorch
 
-from mmseqformer.models.layers import (DualProjectionMSDA, FrameFoldedMSDA,
-                                       valid_im2col_step)
-from mmseqformer.models.layers.msda import GATHER_TRAINING_MIN_DIMS
-from mmseqformer.models.layers.deformable_sampling import (
-    deformable_attn_gather, deformable_attn_gather_at, sampling_locations_from)
+from mmseqformer.models.layers import DualProjectionMSDA, FrameFoldedMSDA
+from mmseqformer.ops.msda_sampling import TRAINING_SAMPLERS
 
 SHAPES = torch.tensor([[6, 8], [3, 4]])
 STARTS = torch.tensor([0, 48])
-
-
-@pytest.mark.parametrize('batch, step, expected', [(70, 64, 35), (64, 64, 64),
-                                                   (5, 64, 5), (7, 3, 1),
-                                                   (12, 8, 6)])
-def test_valid_im2col_step_divides_the_batch(batch, step, expected):
-    assert valid_im2col_step(batch, step) == expected
 
 
 def _inputs(batch=3, queries=4, dims=16, ref_dims=2):
@@ -78,77 +68,20 @@ def test_folded_batch_equals_one_entry_at_a_time():
         torch.testing.assert_close(single[0], inst[b])
 
 
-@pytest.mark.parametrize('batch, heads, points', [(2, 3, 2), (1, 1, 1)])
-def test_gather_sampling_equals_mmcv_grid_sample_path(batch, heads, points):
-    """Values and gradients of the CPU gather equal mmcv's grid_sample path
-    in float64, with points inside, on the border and outside the maps."""
-    torch.manual_seed(0)
-    shapes = torch.tensor([[6, 9], [3, 5], [1, 1], [2, 4]])
-    num_value = int(shapes.prod(1).sum())
-    value = torch.randn(
-        batch, num_value, heads, 4, dtype=torch.float64, requires_grad=True)
-    locations = torch.rand(
-        batch, 11, heads, 4, points, 2, dtype=torch.float64) * 1.6 - 0.3
-    locations[:, 0] = 0.0  # exactly on the image border
-    locations[:, 1] = 1.0
-    locations[:, 2] = 7.0  # far outside: reads zeros
-    locations.requires_grad_()
-    weights = torch.rand(
-        batch, 11, heads, 4, points, dtype=torch.float64, requires_grad=True)
-    expected = multi_scale_deformable_attn_pytorch(value, shapes, locations,
-                                                   weights)
-    actual = deformable_attn_gather(value, shapes, locations, weights)
-    torch.testing.assert_close(actual, expected, rtol=0, atol=1e-12)
-    assert actual[:, 2].abs().max() == 0
-    grads = [torch.ones_like(expected) * torch.randn_like(expected)]
-    expected_grads = torch.autograd.grad(expected, [value, locations, weights],
-                                         grads)
-    actual_grads = torch.autograd.grad(actual, [value, locations, weights],
-                                       grads)
-    for name, a, e in zip(('value', 'locations', 'weights'), actual_grads,
-                          expected_grads):
-        torch.testing.assert_close(a, e, rtol=0, atol=1e-10, msg=name)
-
-
+@pytest.mark.parametrize('sampler', TRAINING_SAMPLERS)
 @pytest.mark.parametrize('ref_dims', [2, 4])
-def test_gather_at_references_equals_gather_at_locations_bit_for_bit(ref_dims):
-    """The level-by-level locations of ``deformable_attn_gather_at`` are the
-    whole-tensor formula's, bit for bit, in float32 (so are the samples)."""
-    torch.manual_seed(1)
-    shapes = torch.tensor([[7, 9], [4, 5], [2, 3]])
-    num_value = int(shapes.prod(1).sum())
-    value = torch.randn(3, num_value, 2, 4)
-    references = torch.rand(3, 13, 3, ref_dims)
-    offsets = torch.randn(3, 13, 2, 3, 5, 2) * 3
-    weights = torch.rand(3, 13, 2, 3, 5).softmax(-1)
-    expected = deformable_attn_gather(
-        value, shapes, sampling_locations_from(references, offsets, shapes),
-        weights)
-    actual = deformable_attn_gather_at(value, shapes, references, offsets,
-                                       weights)
-    assert torch.equal(actual, expected)
-    # And both are mmcv's sampling up to float rounding.
-    torch.testing.assert_close(
-        actual,
-        multi_scale_deformable_attn_pytorch(
-            value, shapes, sampling_locations_from(references, offsets,
-                                                   shapes), weights),
-        rtol=1e-5,
-        atol=1e-6)
-
-
-@pytest.mark.parametrize('ref_dims', [2, 4])
-def test_training_with_the_gather_equals_mmcv_in_float64(ref_dims):
-    """From GATHER_TRAINING_MIN_DIMS channels per head, training samples
-    with the gather: the same output and gradients (query, value,
-    reference points, every parameter) as mmcv's module, in float64."""
+def test_training_with_either_sampler_equals_mmcv_in_float64(
+        ref_dims, sampler):
+    """Both training samplers give the same output and gradients (query,
+    value, reference points, every parameter) as mmcv's module, in
+    float64."""
     kwargs = dict(
-        embed_dims=2 * GATHER_TRAINING_MIN_DIMS,
+        embed_dims=16,
         num_heads=2,
         num_levels=2,
         num_points=2,
         dropout=0.0)
-    attn = FrameFoldedMSDA(**kwargs).double()
+    attn = FrameFoldedMSDA(training_sampler=sampler, **kwargs).double()
     torch.nn.init.normal_(attn.sampling_offsets.weight, std=0.1)
     torch.nn.init.normal_(attn.attention_weights.weight, std=0.1)
     mmcv_attn = MultiScaleDeformableAttention(
@@ -178,3 +111,8 @@ def test_training_with_the_gather_equals_mmcv_in_float64(ref_dims):
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
     for got, want in zip(grads, expected_grads):
         torch.testing.assert_close(got, want, rtol=0, atol=1e-10)
+
+
+def test_an_unknown_training_sampler_is_named():
+    with pytest.raises(ValueError, match="'bilinear'"):
+        FrameFoldedMSDA(embed_dims=16, num_heads=2, training_sampler='bilinear')

@@ -172,7 +172,7 @@ def draw_while_streaming(model, source, args,
                          visualizer) -> apis.VideoPrediction:
     """Draw each frame as soon as the mode decides it; Ctrl+C ends the
     video early (a camera or a stream has no end)."""
-    collector = apis.TrackCollector()
+    collector = apis.VideoCollector()
     with apis.open_mp4_writer(args.out, args.fps or source.fps) as write:
         try:
             for frame in apis.stream_vis(

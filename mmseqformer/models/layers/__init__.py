@@ -1,6 +1,6 @@
 from .dynamic_mask_head import DynamicMaskHead, MaskBranch
 from .frame_folded_encoder import FrameFoldedEncoder, FrameFoldedEncoderLayer
-from .msda import DualProjectionMSDA, FrameFoldedMSDA, valid_im2col_step
+from .msda import DualProjectionMSDA, FrameFoldedMSDA
 from .online_aggregation import AGGREGATIONS, FrameAggregation
 from .seqformer_decoder import (SeqFormerDecoder, SeqFormerDecoderLayer,
                                 refine_boxes, scale_references)
@@ -8,7 +8,7 @@ from .seqformer_decoder import (SeqFormerDecoder, SeqFormerDecoderLayer,
 __all__ = [
     'DynamicMaskHead', 'MaskBranch', 'FrameFoldedEncoder',
     'FrameFoldedEncoderLayer', 'DualProjectionMSDA', 'FrameFoldedMSDA',
-    'valid_im2col_step', 'AGGREGATIONS', 'SeqFormerDecoder',
+    'AGGREGATIONS', 'SeqFormerDecoder',
     'SeqFormerDecoderLayer', 'refine_boxes', 'scale_references',
     'FrameAggregation'
 ]

@@ -164,7 +164,9 @@ class DynamicMaskHead(BaseModule):
         weights = pieces[:len(self.weight_sizes)]
         biases = pieces[len(self.weight_sizes):]
         weights = [
-            w.reshape(len(params), out, size // out) for w, size, out in zip(
+            # shape[0], not len(): a trace keeps it symbolic (ONNX export).
+            w.reshape(params.shape[0], out, size // out)
+            for w, size, out in zip(
                 weights, self.weight_sizes, self.bias_sizes)
         ]
         return weights, list(biases)

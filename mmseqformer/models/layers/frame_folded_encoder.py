@@ -4,7 +4,8 @@ from mmdet.models.layers.transformer import (
     DeformableDetrTransformerEncoder, DeformableDetrTransformerEncoderLayer)
 from mmengine.model import ModuleList
 
-from .cpu_fused_ffn import CPUFusedFFN
+from ...ops.traceable_sampling import encoder_reference_points_traceable
+from ...ops.cpu_fused_ffn import CPUFusedFFN
 from .msda import FrameFoldedMSDA
 
 
@@ -32,6 +33,11 @@ class FrameFoldedEncoder(DeformableDetrTransformerEncoder):
     """mmdet's Deformable DETR encoder; every batch entry is one frame, so
     frames never exchange information (docs/notes/official_behaviour.md
     §1.4)."""
+
+    #: mmdet's reference points (the pixel centres of every level), written
+    #: so that they also export to ONNX (the same values).
+    get_encoder_reference_points = staticmethod(
+        encoder_reference_points_traceable)
 
     def _init_layers(self) -> None:
         self.layers = ModuleList([

@@ -7,73 +7,39 @@ levels, ``P`` = points, ``M`` = heads.
 import warnings
 from typing import Tuple
 
-import torch
 from mmcv.ops import MultiScaleDeformableAttention
-from mmcv.ops.multi_scale_deform_attn import (
-    MultiScaleDeformableAttnFunction, multi_scale_deformable_attn_pytorch)
 from mmdet.registry import MODELS
 from mmengine.model import xavier_init
 from torch import Tensor, nn
 
-from ...install_check import check_cuda_ops
-from ...utils.torch_compat import is_autocast_enabled
-from .deformable_sampling import (deformable_attn_gather_at,
-                                  sampling_locations_from)
-
-
-def valid_im2col_step(batch: int, im2col_step: int) -> int:
-    """Largest step <= ``im2col_step`` that divides ``batch``.
-
-    mmcv's CUDA kernel processes the batch in chunks of
-    ``min(batch, im2col_step)`` and asserts that the batch divides evenly,
-    which folded batches (e.g. a 70-frame video with the default 64) break.
-    """
-    step = min(batch, im2col_step)
-    while batch % step:
-        step -= 1
-    return step
-
-
-#: Off CUDA, training samples with the gather from this many channels per
-#: head on, below with mmcv's ``grid_sample`` path. Measured on a 2-core
-#: CPU (docs/benchmarks.md): R50's 32 channels train 1.4x faster per step
-#: with the gather (grid_sample's path materialises a (B * M, D, Q, L * P)
-#: tensor), and faster still since its backward is bulk operations
-#: (:mod:`.weighted_row_sum`). The tiny demo model's 16
-#: would train 1.13x faster with it too (0.47 against 0.53 s per step), but
-#: keeps mmcv's path so that ``make demo`` trains, bit for bit, the model
-#: whose numbers the README and docs/benchmarks.md quote.
-GATHER_TRAINING_MIN_DIMS = 32
-
-#: Floating types too coarse for the deformable sampling.
-LOW_PRECISION_DTYPES = (torch.float16, torch.bfloat16)
-
-
-def needs_float32_sampling(value: Tensor, *others: Tensor) -> bool:
-    """Whether the sampling must be lifted to float32: autocast is on for
-    ``value``'s device or an input is float16/bfloat16. False in plain
-    float32 or float64, which then run exactly as without this check."""
-    return is_autocast_enabled(value.device.type) or any(
-        tensor.dtype in LOW_PRECISION_DTYPES for tensor in (value, ) + others)
+from ...ops.msda_sampling import (LOW_PRECISION_DTYPES,
+                                  check_training_sampler, deformable_sample)
 
 
 @MODELS.register_module()
 class FrameFoldedMSDA(MultiScaleDeformableAttention):
     """mmcv's ``MultiScaleDeformableAttention`` for any folded batch size.
 
-    Identical parameters, initialisation and output. On CUDA, mmcv's kernel
-    with ``im2col_step`` reduced per call to a divisor of the batch size (see
-    :func:`valid_im2col_step`); elsewhere :func:`deformable_attn_gather_at`
-    instead of mmcv's ``grid_sample`` path (``multi_scale_deformable_attn_
-    pytorch``, which the official code also runs off CUDA): the same values
-    and gradients without materialising a (B * M, D, Q, L * P) tensor
-    (several times faster inference; in training from
-    :data:`GATHER_TRAINING_MIN_DIMS` channels per head). Used by the
-    encoder, where every frame of every clip is one batch entry. Always
-    ``batch_first``.
+    Identical parameters, initialisation and output; the sampling is
+    :func:`~mmseqformer.ops.msda_sampling.deformable_sample` (mmcv's kernel
+    on CUDA for any batch size; off CUDA a gather that gives the same
+    values and gradients as mmcv's ``grid_sample`` path without
+    materialising a (B * M, D, Q, L * P) tensor). Used by the encoder, where
+    every frame of every clip is one batch entry. Always ``batch_first``.
+
+    Args:
+        training_sampler (str): The sampler of CPU training: ``'gather'``
+            (default, faster) or ``'grid_sample'`` (mmcv's
+            ``multi_scale_deformable_attn_pytorch``, which the official code
+            runs off CUDA); the same values up to float rounding.
+        *args, **kwargs: mmcv's ``MultiScaleDeformableAttention``.
     """
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self,
+                 *args,
+                 training_sampler: str = 'gather',
+                 **kwargs) -> None:
+        self.training_sampler = check_training_sampler(training_sampler)
         kwargs['batch_first'] = True
         with warnings.catch_warnings():
             # mmcv warns when embed_dims // num_heads is not a power of 2
@@ -152,43 +118,9 @@ class FrameFoldedMSDA(MultiScaleDeformableAttention):
             self.num_levels * self.num_points).softmax(-1).view(
                 batch, num_query, self.num_heads, self.num_levels,
                 self.num_points)
-        if not needs_float32_sampling(value, reference_points, offsets,
-                                      weights):
-            return self._sample_values(value, spatial_shapes,
-                                       level_start_index, reference_points,
-                                       offsets, weights)
-        # Mixed precision: the projections above ran in float16/bfloat16;
-        # the locations and the sampling are computed in float32 (mmcv's
-        # CUDA kernel has no bfloat16 and would round the locations to
-        # float16; the CPU paths compute pixel coordinates in the value's
-        # dtype), then the samples go back to the value's dtype for the
-        # output projection.
-        with torch.autocast(value.device.type, enabled=False):
-            samples = self._sample_values(value.float(), spatial_shapes,
-                                          level_start_index,
-                                          reference_points.float(),
-                                          offsets.float(), weights.float())
-        return samples.to(value.dtype)
-
-    def _sample_values(self, value: Tensor, spatial_shapes: Tensor,
-                       level_start_index: Tensor, reference_points: Tensor,
-                       offsets: Tensor, weights: Tensor) -> Tensor:
-        """Bilinear sampling weighted by attention, (B, Q, M * D)."""
-        if value.is_cuda:
-            check_cuda_ops(value.device)
-            return MultiScaleDeformableAttnFunction.apply(
-                value, spatial_shapes, level_start_index,
-                sampling_locations_from(reference_points, offsets,
-                                        spatial_shapes), weights,
-                valid_im2col_step(value.shape[0], self.im2col_step))
-        if torch.is_grad_enabled() and \
-                value.shape[-1] < GATHER_TRAINING_MIN_DIMS:
-            return multi_scale_deformable_attn_pytorch(
-                value, spatial_shapes,
-                sampling_locations_from(reference_points, offsets,
-                                        spatial_shapes), weights)
-        return deformable_attn_gather_at(value, spatial_shapes,
-                                         reference_points, offsets, weights)
+        return deformable_sample(value, spatial_shapes, level_start_index,
+                                 reference_points, offsets, weights,
+                                 self.im2col_step, self.training_sampler)
 
 
 @MODELS.register_module()

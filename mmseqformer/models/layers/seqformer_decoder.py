@@ -32,7 +32,7 @@ from torch import Tensor, nn
 
 from .msda import DualProjectionMSDA
 from .online_aggregation import AGGREGATIONS, FrameAggregation
-from .row_ffn import RowFFN
+from ...ops.row_ffn import RowFFN
 
 
 class SeqFormerDecoderLayer(BaseModule):
@@ -269,6 +269,17 @@ class SeqFormerDecoder(BaseModule):
         self.num_layers = num_layers
         self.embed_dims = self.layers[0].embed_dims
 
+    @property
+    def aggregations(self) -> List[str]:
+        """Each layer's aggregation over frames."""
+        return [layer.aggregation for layer in self.layers]
+
+    @property
+    def query_decompose(self) -> bool:
+        """Whether every layer keeps per-frame box queries (so the box
+        path never reads the instance query)."""
+        return all(layer.query_decompose for layer in self.layers)
+
     def forward(
         self,
         query: Tensor,
@@ -345,7 +356,7 @@ class SeqFormerDecoder(BaseModule):
             instance-path features (bs, T, Q, C) and the references input
             to the layer ((bs, T, Q, 2) then (bs, T, Q, 4)).
         """
-        if not all(layer.query_decompose for layer in self.layers):
+        if not self.query_decompose:
             raise ValueError('the box path depends on the instance query '
                              'without query decomposition; run the whole '
                              'video at once')

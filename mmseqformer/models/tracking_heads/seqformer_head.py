@@ -1,4 +1,6 @@
-"""SeqFormer's head: decoder, class/box branches, dynamic masks, losses.
+"""SeqFormer's head: decoder, class/box branches, dynamic masks, losses
+(inference's selection and post-processing are
+``mmseqformer/models/vis/video_postprocess.py``).
 
 Modified from the official ``models/seqformer.py`` and
 ``models/segmentation.py`` (wjf5203/SeqFormer, MIT): the algorithm is
@@ -12,11 +14,9 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmdet.models.layers.transformer import MLP, inverse_sigmoid
 from mmdet.registry import MODELS
 from mmdet.structures import TrackSampleList
-from mmdet.structures.mask import mask2bbox
 from mmdet.utils import ConfigType, OptConfigType
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from ..layers import DynamicMaskHead, MaskBranch, SeqFormerDecoder
 from ..utils import EncodedFrames, video_gt_instances
+from ..vis.video_postprocess import video_test_cfg
 
 #: Official bias of the class heads: -log((1 - 0.01) / 0.01).
 CLS_BIAS_INIT = -4.59511985013459
@@ -62,14 +63,9 @@ class SeqFormerHead(BaseModule):
         mask_branch (dict): :class:`MaskBranch` config.
         mask_head (dict): :class:`DynamicMaskHead` config.
         criterion (dict): :class:`VideoSetCriterion` config.
-        test_cfg (dict): ``max_per_video`` (10), ``mask_thr`` (0.5),
-            ``score_thr`` (0.001, official: lower scores give no masks) and
-            ``embedding_frames`` (None: all frames build the instance
-            queries; k: k evenly spaced frames do, paper Table 6) and
-            ``amp`` (False; True: the network runs under ``torch.autocast``,
-            float16 on CUDA and bfloat16 on the CPU, the deformable
-            sampling, selection and masks in float32; ``tools/test.py
-            --amp``).
+        test_cfg (dict): Inference settings, used by the inference engine
+            (:data:`~mmseqformer.models.vis.video_postprocess.VIDEO_TEST_CFG`
+            lists them with their defaults).
     """
 
     def __init__(self,
@@ -85,13 +81,7 @@ class SeqFormerHead(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
         self.num_queries = num_queries
-        self.test_cfg = dict(
-            max_per_video=10,
-            mask_thr=0.5,
-            score_thr=0.001,
-            embedding_frames=None,
-            amp=False)
-        self.test_cfg.update(test_cfg or {})
+        self.test_cfg = video_test_cfg(test_cfg)
         self.decoder = SeqFormerDecoder(**decoder)
         num_layers = self.decoder.num_layers
         # First half positional, second half content (official order).
@@ -313,79 +303,3 @@ class SeqFormerHead(BaseModule):
             self.criterion.mask_losses(
                 torch.cat(mask_logits), torch.cat(gt_masks), num_boxes))
         return losses
-
-    def embedding_frames(self, num_frames: int,
-                         device: torch.device) -> Optional[Tensor]:
-        """Evenly spaced frames for ``test_cfg['embedding_frames']``."""
-        count = self.test_cfg['embedding_frames']
-        if count is None or count >= num_frames:
-            return None
-        return torch.linspace(
-            0, num_frames - 1, count, device=device).round().long().unique()
-
-    def select(self, cls_scores: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """Top ``max_per_video`` (query, class) pairs by probability, in
-        the official output order.
-
-        The official ``inference.py`` lists the pairs grouped by query: the
-        queries in the order of their best pair, and a query's pairs by
-        probability. Only the order of the results file depends on it (not
-        AP), but with it our entries pair one to one with the official ones.
-
-        Args:
-            cls_scores (Tensor): (Q, K) logits of the last layer.
-
-        Returns:
-            tuple[Tensor, Tensor, Tensor]: scores, query indices, labels,
-            each (k, ).
-        """
-        probs = cls_scores.sigmoid().flatten()
-        count = min(self.test_cfg['max_per_video'], probs.numel())
-        scores, indices = probs.topk(count)
-        queries = indices // self.num_classes
-        # Rank of each pair's query = rank of that query's best pair.
-        first_rank = (queries[:, None] == queries[None]).int().argmax(1)
-        order = torch.sort(first_rank, stable=True).indices
-        return (scores[order], queries[order],
-                indices[order] % self.num_classes)
-
-    def logits_to_masks(self, logits: Tensor, data_sample,
-                        rescale: bool) -> Tensor:
-        """Binary masks from stride-4 logits, (n, T, H, W).
-
-        The logits cover the batch input; they are cut to the frame's valid
-        area at stride 4 and resized (bilinear, ``align_corners=False``) to
-        the original frame size, then ``sigmoid > mask_thr``. Test inputs
-        are not padded (``SeqFormerDataPreprocessor``), so nothing is cut
-        and this is the official inference exactly: stride-4 logits
-        straight to the original size, then ``sigmoid > 0.5`` (sigmoid
-        kept: in float32 it rounds tiny positive logits to 0.5).
-        """
-        img_h, img_w = data_sample[0].img_shape
-        pad_h, pad_w = data_sample[0].batch_input_shape
-        height, width = logits.shape[-2:]
-        logits = logits[..., :round(height * img_h /
-                                    pad_h), :round(width * img_w / pad_w)]
-        size = data_sample[0].ori_shape if rescale else (img_h, img_w)
-        if logits.shape[0] == 0:
-            return logits.new_zeros((0, logits.shape[1], *size), dtype=bool)
-        logits = F.interpolate(
-            logits, size=size, mode='bilinear', align_corners=False)
-        return logits.sigmoid() > self.test_cfg['mask_thr']
-
-    @staticmethod
-    def per_frame_results(masks: Tensor, scores: Tensor,
-                          labels: Tensor) -> List[InstanceData]:
-        """Split (k, T, H, W) video masks into per-frame results."""
-        instances_id = torch.arange(len(scores), device=scores.device)
-        results = []
-        for frame in range(masks.shape[1]):
-            frame_masks = masks[:, frame]
-            results.append(
-                InstanceData(
-                    masks=frame_masks,
-                    bboxes=mask2bbox(frame_masks),
-                    labels=labels,
-                    scores=scores,
-                    instances_id=instances_id))
-        return results

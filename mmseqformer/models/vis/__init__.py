@@ -1,8 +1,17 @@
-from .offline_inference import OfflineVideoInference, VideoSelection
+from .causal_inference import (CausalInference, ClipInference,
+                               OnlineInference, WindowInference)
+from .inference_modes import (MODES, VIDEO_INFERENCES, build_video_inference,
+                              check_mode)
+from .offline_inference import OfflineVideoInference
 from .seqformer import SeqFormer
-from .video_engine import FrameRecord, SeqFormerEngine, build_engine
+from .video_engine import FrameRecord, SeqFormerEngine
+from .video_inference import FrameOutput, VideoInference
+from .video_postprocess import VIDEO_TEST_CFG, VideoSelection, video_test_cfg
 
 __all__ = [
-    'SeqFormer', 'OfflineVideoInference', 'VideoSelection', 'FrameRecord',
-    'SeqFormerEngine', 'build_engine'
+    'SeqFormer', 'VideoInference', 'FrameOutput', 'OfflineVideoInference',
+    'CausalInference', 'OnlineInference', 'WindowInference', 'ClipInference',
+    'MODES', 'VIDEO_INFERENCES', 'build_video_inference', 'check_mode',
+    'VideoSelection', 'VIDEO_TEST_CFG', 'video_test_cfg', 'FrameRecord',
+    'SeqFormerEngine'
 ]

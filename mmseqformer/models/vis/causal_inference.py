@@ -36,105 +36,56 @@ from typing import List, Optional, Tuple
 
 import torch
 from mmdet.structures import TrackDataSample
-from mmdet.structures.mask import mask2bbox
-from mmengine.structures import InstanceData
 from torch import Tensor
 
 from .track_linker import TrackLinker
-from .video_engine import FrameRecord, build_engine
+from .video_engine import FrameRecord
+from .video_inference import FrameOutput, VideoInference
+from .video_postprocess import frame_instances, select_per_frame
 
-#: A decided frame: its index in the video and its instances.
-FrameOutput = Tuple[int, InstanceData]
 
-
-def select_instances(cls_scores: Tensor, max_count: int,
-                     score_thr: float) -> Tuple[Tensor, Tensor, Tensor]:
-    """The best queries of a step, each with its best class.
+class CausalInference(VideoInference):
+    """The shared part of the online, window and clip modes.
 
     Args:
-        cls_scores (Tensor): (Q, K) class logits.
-        max_count (int): Most queries kept.
-        score_thr (float): Lowest probability kept.
-
-    Returns:
-        tuple[Tensor, Tensor, Tensor]: scores, labels, query indices, each
-        (n, ), best first.
-    """
-    scores, labels = cls_scores.sigmoid().max(1)
-    scores, queries = scores.topk(min(max_count, len(scores)))
-    keep = scores >= score_thr
-    return scores[keep], labels[queries[keep]], queries[keep]
-
-
-def frame_instances(masks: Tensor, scores: Tensor, labels: Tensor,
-                    ids: Tensor) -> InstanceData:
-    """A frame's instances from (n, H, W) bool masks; the empty ones are
-    left out."""
-    keep = masks.flatten(1).any(1)
-    return InstanceData(
-        masks=masks[keep],
-        bboxes=mask2bbox(masks[keep]),
-        labels=labels[keep],
-        scores=scores[keep],
-        instances_id=ids[keep])
-
-
-class CausalInference:
-    """Frames in, decided frames out.
-
-    Args:
-        model (SeqFormer): The model, in eval mode, with query
+        model: The model (see :class:`VideoInference`), with query
             decomposition.
+        num_frames (int, optional): The video's length (unused: these
+            modes decide frames without it).
         max_per_frame (int): Most instances per frame.
         score_thr (float): Lowest class probability of an instance.
         duplicate_iou (float): Mask IoU above which the lower-priority
             instance is a duplicate; 1 keeps all.
         amp (bool): The network under autocast (:class:`SeqFormerEngine`).
     """
-    #: Frames a frame waits for before it is decided (at most).
-    latency = 0
-
     def __init__(self,
                  model,
+                 num_frames: Optional[int] = None,
                  max_per_frame: int = 10,
                  score_thr: float = 0.05,
                  duplicate_iou: float = 0.3,
                  amp: bool = False) -> None:
-        self.engine = build_engine(model, amp)
+        super().__init__(model, num_frames, amp)
         self.engine.check_decomposed()
         self.max_per_frame = max_per_frame
         self.score_thr = score_thr
         self.duplicate_iou = duplicate_iou
         self.shown_queries: set = set()  # queries shown at the last step
 
-    def frames_wanted(self) -> int:
-        """How many frames the next :meth:`push` should bring: a step that
-        decides frames needs no more."""
-        return 1
-
     def push(self, inputs: Tensor,
              data_sample: TrackDataSample) -> List[FrameOutput]:
-        """Add the next frames; return the frames decided by them.
-
-        Args:
-            inputs (Tensor): (1, t, 3, H, W) preprocessed frames.
-            data_sample (TrackDataSample): The t frames.
-        """
         record = self.engine.run_frames(inputs, data_sample)
         outputs = []
         for index in range(len(record)):
             outputs += self._add_frame(record.frames(index, index + 1))
         return outputs
 
-    def flush(self) -> List[FrameOutput]:
-        """The frames still undecided at the end of the video."""
-        return []
-
     def _add_frame(self, frame: FrameRecord) -> List[FrameOutput]:
         raise NotImplementedError
 
     def _select(self, cls_scores: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        return select_instances(cls_scores, self.max_per_frame, self.score_thr)
+        return select_per_frame(cls_scores, self.max_per_frame,
+                                self.score_thr)
 
     def _shown(self, masks: Tensor, queries: Tensor) -> Tensor:
         """Which selected queries are shown: non-empty masks, duplicates
@@ -196,12 +147,13 @@ class WindowInference(CausalInference):
     steps (latency 0).
 
     Args:
-        model (SeqFormer): The model.
+        model: The model (see :class:`VideoInference`).
         window (int): W, frames that build the instance queries.
         similarity_thr (float): Lowest cosine similarity of instance
             queries that continues a track (:class:`TrackLinker`).
         max_lost (int): Frames a track may be unseen and still continue.
-        **kwargs: ``max_per_frame``, ``score_thr``, ``duplicate_iou``, ``amp``.
+        **kwargs: ``num_frames``, ``max_per_frame``, ``score_thr``,
+            ``duplicate_iou``, ``amp``.
     """
 
     def __init__(self,
@@ -246,12 +198,13 @@ class ClipInference(CausalInference):
     of instance queries with the mask IoU on the shared frames.
 
     Args:
-        model (SeqFormer): The model.
+        model: The model (see :class:`VideoInference`).
         clip_length (int): k, frames per clip.
         overlap (int): o, frames shared by consecutive clips (< k).
         similarity_thr (float): Lowest affinity that continues a track.
         max_lost (int): Frames a track may be unseen and still continue.
-        **kwargs: ``max_per_frame``, ``score_thr``, ``duplicate_iou``, ``amp``.
+        **kwargs: ``num_frames``, ``max_per_frame``, ``score_thr``,
+            ``duplicate_iou``, ``amp``.
     """
 
     def __init__(self,

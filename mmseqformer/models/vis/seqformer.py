@@ -8,7 +8,7 @@ instance query per object from all frames.
 Shape legend: ``N`` clips, ``T`` frames, ``C`` embed_dims, ``V`` = sum of
 H_l * W_l of one frame.
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmdet.models.detectors import DeformableDETR
@@ -19,8 +19,11 @@ from mmdet.structures import TrackSampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor, nn
 
+from ...ops.backend import CPU_INFERENCE, TRACE, execution_backend
+from ...ops.traceable_sampling import unflatten_levels_traceable
 from ..layers import FrameFoldedEncoder
 from ..utils import EncodedFrames
+from .video_engine import FrameRecord, SeqFormerEngine
 from .offline_inference import OfflineVideoInference
 
 
@@ -112,8 +115,8 @@ class SeqFormer(BaseMOTModel):
         assert inputs.dim() == 5, 'The inputs must be 5D (N, T, C, H, W).'
         # (N, T, C_in, H, W) -> (N * T, C_in, H, W), clip-major.
         frames = inputs.flatten(0, 1)
-        if self.channels_last_frames and frames.device.type == 'cpu' and \
-                not torch.is_grad_enabled():
+        if self.channels_last_frames and \
+                execution_backend(frames) == CPU_INFERENCE:
             # oneDNN's CPU convolutions run about 1.15x faster on
             # channels-last frames (same values up to float rounding);
             # training and CUDA keep the layout they had.
@@ -177,12 +180,70 @@ class SeqFormer(BaseMOTModel):
         assert inputs.shape[0] == 1, 'SeqFormer predicts one video at a time'
         sample = data_samples[0]
         video = OfflineVideoInference(
-            self, num_frames=len(sample), amp=self.track_head.test_cfg['amp'])
-        video.add_chunk(inputs, sample)
-        video.finish()
-        for frame, instances in video.frame_results(rescale):
+            self,
+            num_frames=len(sample),
+            chunk_size=None,
+            amp=self.track_head.test_cfg['amp'])
+        video.push(inputs, sample)
+        for frame, instances in video.video_results(rescale):
             sample[frame].pred_track_instances = instances
         return [sample]
+
+    # The network steps of video inference (:class:`SeqFormerEngine`).
+
+    def inference_engine(self, amp: bool = False) -> SeqFormerEngine:
+        """A new inference engine on this model (one per video)."""
+        head = self.track_head
+        return SeqFormerEngine(self, head.decoder.aggregations, head.test_cfg,
+                               head.decoder.query_decompose, amp)
+
+    def frame_paths(self, inputs: Tensor, data_sample) -> FrameRecord:
+        """Backbone, neck, encoder, every layer's box path and the mask
+        features of the t frames of ``inputs`` (1, t, C_in, H, W)."""
+        encoded = self.encode(inputs, [data_sample])
+        paths = self.track_head.box_path(encoded)
+        logits = paths.frame_logits
+        return FrameRecord(
+            first_frame=0,
+            inst_feats=torch.stack([feats[0] for feats in paths.inst_feats]),
+            frame_logits=None if logits[0] is None else torch.stack(
+                [layer_logits[0] for layer_logits in logits]),
+            references=paths.references[0],
+            mask_feats=self.track_head.mask_features(encoded))
+
+    def instance_path(self, aggregated: List[Tensor]) -> Tuple[Tensor, Tensor]:
+        """Every layer's instance path from its (1, Q, C) aggregated frame
+        features: the last layer's class logits (Q, K) and instance queries
+        (Q, C)."""
+        cls_scores, inst_queries = self.track_head.instance_path(aggregated)
+        return cls_scores[-1][0], inst_queries[-1][0]
+
+    def instance_masks(self, mask_feats: Tensor, inst_queries: Tensor,
+                       references: Tensor, image_size: Tuple[int,
+                                                             int]) -> Tensor:
+        """(n, t, H/4, W/4) mask logits of n queries on t frames
+        (:meth:`SeqFormerHead.instance_masks`)."""
+        return self.track_head.instance_masks(mask_feats, inst_queries,
+                                              references, image_size)
+
+    def whole_video_paths(
+            self, inputs: Tensor, data_sample,
+            embedding_frames: Optional[Tensor]
+    ) -> Tuple[Tensor, Tensor, FrameRecord]:
+        """The decoder's full forward on a whole video (the only way
+        without query decomposition): the last layer's class logits
+        (Q, K), instance queries (Q, C) and the frames' record (references
+        and mask features only)."""
+        encoded = self.encode(inputs, [data_sample])
+        head = self.track_head
+        cls_scores, _, inst_queries, references = head(
+            encoded, embedding_frames)
+        return cls_scores[-1][0], inst_queries[-1][0], FrameRecord(
+            first_frame=0,
+            inst_feats=None,
+            frame_logits=None,
+            references=references[-1][0],
+            mask_feats=head.mask_features(encoded))
 
     def _forward(self, inputs: Tensor, data_samples: TrackSampleList,
                  **kwargs) -> Dict[str, List]:
@@ -213,6 +274,8 @@ class SeqFormer(BaseMOTModel):
 
 def unflatten_levels(memory: Tensor, spatial_shapes: Tensor) -> List[Tensor]:
     """Split (B, V, C) flattened levels into (B, C, H_l, W_l) maps."""
+    if execution_backend(memory) == TRACE:  # ONNX: symbolic level sizes
+        return unflatten_levels_traceable(memory, spatial_shapes)
     sizes = spatial_shapes.prod(1).tolist()
     return [
         # (B, H_l * W_l, C) -> (B, C, H_l, W_l)

@@ -3,8 +3,7 @@
 With query decomposition the decoder's box path never reads the instance
 query, and the instance path reads the frames only through each layer's
 softmax-over-frames weighted sum (``docs/notes/official_behaviour.md``
-§1.5). So
-inference splits into three steps that any set of frames can go through:
+§1.5). So inference splits into three steps that any set of frames can go through:
 
 1. :meth:`SeqFormerEngine.run_frames`: backbone, neck, encoder, the box path
    of every layer and the mask features of some frames, each frame on its
@@ -15,23 +14,25 @@ inference splits into three steps that any set of frames can go through:
 3. :meth:`SeqFormerEngine.masks`: the dynamic mask head for chosen queries
    on chosen frames.
 
-The modes differ only in which frames they aggregate and when they render:
-whole video (:class:`OfflineVideoInference`, the official result), growing
-prefix, sliding window or clips (``causal_inference.py``).
+The modes (``video_inference.py``) differ only in which frames they
+aggregate and when they render: the whole video (the official result), a
+growing prefix, a sliding window or clips.
 
-Shape legend: ``t`` frames, ``L`` decoder layers, ``Q`` queries, ``C``
+Shape legend: ``t`` frames, ``num_layers`` decoder layers, ``Q`` queries, ``C``
 embed_dims, ``K`` classes, ``D`` mask feature channels, ``h, w`` the
 stride-8 size, ``n`` chosen queries.
 """
 import contextlib
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmdet.structures import TrackDataSample
 from torch import Tensor, nn
 
 from ..layers import FrameAggregation
+from .video_postprocess import (VideoSelection, embedding_frames,
+                                logits_to_masks, select_pairs, video_test_cfg)
 
 
 @dataclass
@@ -40,8 +41,8 @@ class FrameRecord:
 
     Attributes:
         first_frame (int): Index of the first frame in the video.
-        inst_feats (Tensor): (L, t, Q, C) instance-path features.
-        frame_logits (Tensor, optional): (L, t, Q, 1) unnormalised frame
+        inst_feats (Tensor): (num_layers, t, Q, C) instance-path features.
+        frame_logits (Tensor, optional): (num_layers, t, Q, 1) unnormalised frame
             weights (None unless the aggregation is weighted).
         references (Tensor): (t, Q, 4) the last layer's input boxes.
         mask_feats (Tensor, optional): (t, D, h, w) mask features (None
@@ -94,26 +95,38 @@ def _cat(values: List[Optional[Tensor]], dim: int) -> Optional[Tensor]:
     return None if values[0] is None else torch.cat(values, dim)
 
 
-def build_engine(model, amp: bool = False) -> 'SeqFormerEngine':
-    """The inference engine of a model: its own (``model.inference_engine``,
-    e.g. another backend's) or :class:`SeqFormerEngine`."""
-    if hasattr(model, 'inference_engine'):
-        return model.inference_engine(amp=amp)
-    return SeqFormerEngine(model, amp=amp)
-
 
 class SeqFormerEngine:
     """The steps of SeqFormer inference, for frames given in any grouping.
 
-    The network runs in three methods that another backend (e.g. ONNX
-    Runtime) can override: :meth:`frame_paths` (encoder and box path),
-    :meth:`instance_path` and :meth:`instance_masks`; selection, mask
-    post-processing and everything the modes do stay shared.
+    The network is anything with SeqFormer's three inference steps (the
+    PyTorch :class:`SeqFormer`, or an exported model on ONNX Runtime):
+
+    - ``frame_paths(inputs, data_sample) -> FrameRecord``: backbone, neck,
+      encoder, every layer's box path and the mask features of t frames
+      (``first_frame`` left at 0);
+    - ``instance_path(aggregated) -> (cls_scores, inst_queries)``: the
+      instance path of every layer from its (1, Q, C) aggregated features,
+      the last layer's (Q, K) class logits and (Q, C) instance queries;
+    - ``instance_masks(mask_feats, inst_queries, references, image_size)``:
+      the dynamic mask head, (n, t, H/4, W/4) logits from (t, D, h, w) mask
+      features, (n, C) instance queries, (t, n, 4) references and the
+      input's (width, height);
+
+    and, without query decomposition only, ``whole_video_paths(inputs,
+    data_sample, embedding_frames) -> (cls_scores, inst_queries,
+    FrameRecord)``. Aggregation over frames, selection and mask
+    post-processing are the engine's, the same for every network.
 
     Args:
-        model (SeqFormer): The model, in eval mode: its ``track_head``
-            gives the decoder layers' aggregation modes, ``test_cfg``,
-            selection and mask post-processing.
+        network: The network, in eval mode.
+        aggregations (Sequence[str]): Each decoder layer's aggregation over
+            frames (``'weighted'``, ``'average'`` or ``'sum'``).
+        test_cfg (dict): Inference settings
+            (:data:`~.video_postprocess.VIDEO_TEST_CFG`).
+        decomposed (bool): Whether the network has query decomposition (the
+            box path never reads the instance query): without it only a
+            whole video in one chunk can be run.
         amp (bool): Run the network under autocast (float16 on CUDA,
             bfloat16 on the CPU; the deformable sampling stays float32) and
             hand float32 outputs to everything after it. Without it the
@@ -121,17 +134,23 @@ class SeqFormerEngine:
             ``model.double()``).
     """
 
-    def __init__(self, model, amp: bool = False) -> None:
-        self.model = model
+    def __init__(self,
+                 network,
+                 aggregations: Sequence[str],
+                 test_cfg: Dict,
+                 decomposed: bool = True,
+                 amp: bool = False) -> None:
+        self.network = network
+        self.aggregations = list(aggregations)
+        self.test_cfg = video_test_cfg(test_cfg)
+        self.decomposed = decomposed
         self.amp = amp
         #: The network's floating type: what goes back into it is cast to
         #: this (``model.double()``, ``model.half()``) unless autocast runs.
-        params = model.parameters() if isinstance(model, nn.Module) else ()
+        params = network.parameters() if isinstance(network,
+                                                    nn.Module) else ()
         self.dtype = next(
             (p.dtype for p in params if p.is_floating_point()), torch.float32)
-        self.head = model.track_head
-        self.layers = self.head.decoder.layers
-        self.decomposed = all(layer.query_decompose for layer in self.layers)
         self.frame_meta: Optional[TrackDataSample] = None
         self.num_frames = 0
 
@@ -171,7 +190,7 @@ class SeqFormerEngine:
         self.check_decomposed()
         self.check_frame_size(data_sample)
         with self.autocast(inputs.device):
-            record = self.frame_paths(inputs, data_sample)
+            record = self.network.frame_paths(inputs, data_sample)
         record = FrameRecord(
             self.num_frames,
             *[
@@ -182,24 +201,27 @@ class SeqFormerEngine:
         self.num_frames += len(record)
         return record
 
-    def frame_paths(self, inputs: Tensor,
-                    data_sample: TrackDataSample) -> FrameRecord:
-        """The network on t frames: backbone, neck, encoder, every layer's
-        box path and the mask features (``first_frame`` left at 0)."""
-        encoded = self.model.encode(inputs, [data_sample])
-        paths = self.head.box_path(encoded)
-        logits = paths.frame_logits
-        return FrameRecord(
-            first_frame=0,
-            inst_feats=torch.stack([feats[0] for feats in paths.inst_feats]),
-            frame_logits=None if logits[0] is None else torch.stack(
-                [layer_logits[0] for layer_logits in logits]),
-            references=paths.references[0],
-            mask_feats=self.head.mask_features(encoded))
+    @torch.no_grad()
+    def run_whole_video(
+            self, inputs: Tensor, data_sample: TrackDataSample,
+            embedding_frames: Optional[Tensor]
+    ) -> Tuple[Tensor, Tensor, FrameRecord]:
+        """The decoder's full forward on a whole video (models without
+        query decomposition): class logits (Q, K), instance queries
+        (Q, C) and the record of the frames (no instance-path inputs)."""
+        self.check_frame_size(data_sample)
+        with self.autocast(inputs.device):
+            cls_scores, inst_queries, record = \
+                self.network.whole_video_paths(inputs, data_sample,
+                                               embedding_frames)
+        self.num_frames = len(record)
+        return (lift_precision(cls_scores), lift_precision(inst_queries),
+                FrameRecord(0, None, None, lift_precision(record.references),
+                            lift_precision(record.mask_feats)))
 
     def new_aggregations(self) -> List[FrameAggregation]:
         """One empty aggregation per decoder layer."""
-        return [FrameAggregation(layer.aggregation) for layer in self.layers]
+        return [FrameAggregation(mode) for mode in self.aggregations]
 
     @staticmethod
     def aggregate(aggregations: List[FrameAggregation],
@@ -226,16 +248,20 @@ class SeqFormerEngine:
             for aggregation in aggregations
         ]
         with self.autocast(aggregated[0].device):
-            cls_scores, inst_queries = self.instance_path(aggregated)
+            cls_scores, inst_queries = self.network.instance_path(aggregated)
         return lift_precision(cls_scores), lift_precision(inst_queries)
 
-    def instance_path(self,
-                      aggregated: List[Tensor]) -> Tuple[Tensor, Tensor]:
-        """The network's instance path on every layer's aggregated
-        features, each (1, Q, C): the last layer's class logits (Q, K) and
-        instance queries (Q, C)."""
-        cls_scores, inst_queries = self.head.instance_path(aggregated)
-        return cls_scores[-1][0], inst_queries[-1][0]
+    def select(self, cls_scores: Tensor) -> VideoSelection:
+        """The video's top (query, class) pairs (``max_per_video``)."""
+        return select_pairs(cls_scores, self.test_cfg['max_per_video'],
+                            self.test_cfg['score_thr'])
+
+    def embedding_frames(self, num_frames: int,
+                         device: torch.device) -> Optional[Tensor]:
+        """The frames of a ``num_frames`` video that build the instance
+        queries (``test_cfg['embedding_frames']``); None for all."""
+        return embedding_frames(self.test_cfg['embedding_frames'], num_frames,
+                                device)
 
     @torch.no_grad()
     def mask_logits(self, record: FrameRecord, inst_queries: Tensor,
@@ -254,7 +280,7 @@ class SeqFormerEngine:
         unique_queries, inverse = queries.unique(return_inverse=True)
         img_h, img_w = self.frame_meta[0].img_shape
         with self.autocast(inst_queries.device):
-            logits = self.instance_masks(
+            logits = self.network.instance_masks(
                 self.to_network(record.mask_feats),
                 self.to_network(inst_queries[unique_queries]),
                 self.to_network(record.references[:, unique_queries]),
@@ -274,15 +300,6 @@ class SeqFormerEngine:
         dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
         return torch.autocast(device.type, dtype=dtype)
 
-    def instance_masks(self, mask_feats: Tensor, inst_queries: Tensor,
-                       references: Tensor, image_size: Tuple[int,
-                                                             int]) -> Tensor:
-        """The network's dynamic mask head: (n, t, H/4, W/4) logits from
-        (t, D, h, w) mask features, (n, C) instance queries, (t, n, 4)
-        references and the (width, height) of the input."""
-        return self.head.instance_masks(mask_feats, inst_queries, references,
-                                        image_size)
-
     def masks(self,
               record: FrameRecord,
               inst_queries: Tensor,
@@ -290,6 +307,6 @@ class SeqFormerEngine:
               rescale: bool = True) -> Tensor:
         """(n, t, H, W) bool masks of some queries on the record's frames,
         at the original frame size (``rescale``) or the input size."""
-        return self.head.logits_to_masks(
+        return logits_to_masks(
             self.mask_logits(record, inst_queries, queries), self.frame_meta,
-            rescale)
+            rescale, self.test_cfg['mask_thr'])

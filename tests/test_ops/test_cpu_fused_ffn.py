@@ -5,7 +5,7 @@ from mmdet.models.layers.transformer import \
     DeformableDetrTransformerEncoderLayer
 
 from mmseqformer.models.layers import FrameFoldedEncoderLayer, FrameFoldedMSDA
-from mmseqformer.models.layers.cpu_fused_ffn import CPUFusedFFN
+from mmseqformer.ops.cpu_fused_ffn import CPUFusedFFN
 
 CFG = dict(embed_dims=16, feedforward_channels=48, ffn_drop=0.1)
 

@@ -5,6 +5,7 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
+from .backend import CPU_INFERENCE, execution_backend
 from .row_ffn import RowFFN
 
 
@@ -52,9 +53,8 @@ class CPUFusedFFN(RowFFN):
             Tensor: (N, C).
         """
         if not (self._fusable and not self.training
-                and not torch.is_grad_enabled() and rows.device.type == 'cpu'
-                and rows.dtype == torch.float32
-                and not torch.jit.is_tracing()):
+                and execution_backend(rows) == CPU_INFERENCE
+                and rows.dtype == torch.float32):
             return super().forward_rows(rows, identity)
         expand, project = self.layers[0][0], self.layers[1]
         hidden = torch.ops.mkldnn._linear_pointwise(rows, expand.weight,

@@ -1,4 +1,6 @@
-"""Deformable-attention sampling and level unflattening for ONNX export.
+"""Deformable-attention sampling and level unflattening for ONNX export:
+what the inference code runs while it is traced (``torch.jit.is_tracing()``,
+as during ``torch.onnx.export``).
 
 The inference code reads the level sizes as Python integers
 (``spatial_shapes.tolist()`` in :func:`deformable_attn_gather_at` and
@@ -16,13 +18,13 @@ Shape legend: ``B`` batch, ``V`` = sum of H_l * W_l, ``M`` heads, ``D``
 channels per head, ``Q`` queries, ``L`` levels, ``P`` points, ``C``
 channels.
 """
-from typing import List, Tuple
+from typing import List
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..models.layers.deformable_sampling import sampling_locations_from
+from .deformable_sampling import sampling_locations_from
 
 
 def deformable_attn_grid_sample(value: Tensor, spatial_shapes: Tensor,
@@ -143,17 +145,3 @@ def encoder_reference_points_traceable(spatial_shapes: Tensor,
         points.append(torch.stack((ref_x, ref_y), -1))
     # (B, V, 2) -> (B, V, L, 2)
     return torch.cat(points, 1)[:, :, None] * valid_ratios[:, None]
-
-
-def split_params_traceable(self, params: Tensor) -> Tuple[List, List]:
-    """Drop-in for ``DynamicMaskHead.split_params`` with the number of
-    instances read from the shape (``len(params)`` is a constant in a
-    trace)."""
-    pieces = params.split(self.weight_sizes + self.bias_sizes, dim=1)
-    weights = pieces[:len(self.weight_sizes)]
-    biases = pieces[len(self.weight_sizes):]
-    weights = [
-        w.reshape(params.shape[0], out, size // out)
-        for w, size, out in zip(weights, self.weight_sizes, self.bias_sizes)
-    ]
-    return weights, list(biases)

@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmseqformer.models.layers.weighted_row_sum import weighted_row_sum
+from mmseqformer.ops.weighted_row_sum import weighted_row_sum
 
 
 def problem(dtype,

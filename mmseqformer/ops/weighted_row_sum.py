@@ -27,6 +27,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from .backend import CPU_TRAINING, execution_backend
+
 
 def weighted_row_sum(table: Tensor, rows: Tensor, weights: Tensor) -> Tensor:
     """``out[n] = sum_k weights[n, k] * table[rows[n, k]]``.
@@ -44,11 +46,9 @@ def weighted_row_sum(table: Tensor, rows: Tensor, weights: Tensor) -> Tensor:
     keep ``embedding_bag``'s own backward. Its gradients are computed once
     (no second derivatives, as with ``once_differentiable``).
     """
-    if (torch.is_grad_enabled()
+    if (execution_backend(table) == CPU_TRAINING
             and (table.requires_grad or weights.requires_grad)
-            and table.device.type == 'cpu'
-            and table.dtype in (torch.float32, torch.float64)
-            and not torch.jit.is_tracing()):
+            and table.dtype in (torch.float32, torch.float64)):
         return _WeightedRowSum.apply(table, rows, weights)
     return F.embedding_bag(rows, table, per_sample_weights=weights, mode='sum')
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 from mmcv.cnn.bricks.transformer import FFN
 
-from mmseqformer.models.layers.row_ffn import RowFFN
+from mmseqformer.ops.row_ffn import RowFFN
 
 CFG = dict(
     embed_dims=8,
