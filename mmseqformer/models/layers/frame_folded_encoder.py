@@ -18,8 +18,14 @@ class FrameFoldedEncoderLayer(DeformableDetrTransformerEncoderLayer):
     """
 
     def _init_layers(self) -> None:
+        # mmdet builds mmcv's attention first (which knows no
+        # training_sampler); replacing it keeps the seeded initialisation.
+        attn_cfg = dict(self.self_attn_cfg)
+        sampler = attn_cfg.pop('training_sampler', 'gather')
+        self.self_attn_cfg = attn_cfg
         super()._init_layers()
-        self.self_attn = FrameFoldedMSDA(**self.self_attn_cfg)
+        self.self_attn = FrameFoldedMSDA(
+            training_sampler=sampler, **self.self_attn_cfg)
         # The FFN mmdet built, in the fused class; built without drawing
         # from the random generator, so a seeded model initialises as
         # before this class existed.

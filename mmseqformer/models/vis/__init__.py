@@ -1,11 +1,11 @@
 from .causal_inference import (CausalInference, ClipInference,
                                OnlineInference, WindowInference)
-from .inference_modes import (MODES, VIDEO_INFERENCES, build_video_inference,
-                              check_mode)
 from .offline_inference import OfflineVideoInference
 from .seqformer import SeqFormer
 from .video_engine import FrameRecord, SeqFormerEngine
-from .video_inference import FrameOutput, VideoInference
+from .video_inference import (MODES, VIDEO_INFERENCES, FrameOutput,
+                              VideoInference, build_video_inference,
+                              check_mode, register_mode)
 from .video_postprocess import VIDEO_TEST_CFG, VideoSelection, video_test_cfg
 
 __all__ = [
@@ -13,5 +13,5 @@ __all__ = [
     'CausalInference', 'OnlineInference', 'WindowInference', 'ClipInference',
     'MODES', 'VIDEO_INFERENCES', 'build_video_inference', 'check_mode',
     'VideoSelection', 'VIDEO_TEST_CFG', 'video_test_cfg', 'FrameRecord',
-    'SeqFormerEngine'
+    'SeqFormerEngine', 'register_mode'
 ]

@@ -40,7 +40,7 @@ from torch import Tensor
 
 from .track_linker import TrackLinker
 from .video_engine import FrameRecord
-from .video_inference import FrameOutput, VideoInference
+from .video_inference import FrameOutput, VideoInference, register_mode
 from .video_postprocess import frame_instances, select_per_frame
 
 
@@ -119,6 +119,7 @@ class CausalInference(VideoInference):
         return shown
 
 
+@register_mode('online')
 class OnlineInference(CausalInference):
     """Prefix-causal SeqFormer: frame t from frames 0..t (latency 0)."""
 
@@ -142,6 +143,7 @@ class OnlineInference(CausalInference):
                                  queries[shown]))]
 
 
+@register_mode('window')
 class WindowInference(CausalInference):
     """SeqFormer over the last ``window`` frames, ids linked between
     steps (latency 0).
@@ -188,6 +190,7 @@ class WindowInference(CausalInference):
                                  ids))]
 
 
+@register_mode('clips')
 class ClipInference(CausalInference):
     """SeqFormer on clips of ``clip_length`` frames overlapping by
     ``overlap`` frames, linked into tracks (latency ``clip_length - 1``).

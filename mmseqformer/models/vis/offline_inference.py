@@ -24,10 +24,11 @@ from mmdet.structures import TrackDataSample
 from torch import Tensor
 
 from .video_engine import FrameRecord
-from .video_inference import FrameOutput, VideoInference
+from .video_inference import FrameOutput, VideoInference, register_mode
 from .video_postprocess import VideoSelection, video_frame_instances
 
 
+@register_mode('offline')
 class OfflineVideoInference(VideoInference):
     """Run a SeqFormer on a whole video, one chunk at a time; every frame
     is decided after the last one.

@@ -1,6 +1,16 @@
 """The one protocol of video inference: frames in, decided frames out.
 
-Every mode (:mod:`.inference_modes`) is a :class:`VideoInference`: the
+Every mode is a :class:`VideoInference`, registered under its name in
+:data:`VIDEO_INFERENCES` and built by :func:`build_video_inference`:
+
+- ``offline``: the whole video (official), every frame decided after the
+  last (``offline_inference.py``);
+- ``online``: frame t from frames 0..t (latency 0);
+- ``window``: frame t from its last W frames (latency 0);
+- ``clips``: clips of k frames overlapping by o (latency k - 1)
+  (``causal_inference.py``).
+
+The caller
 caller reads :meth:`~VideoInference.frames_wanted` frames, preprocesses
 them, :meth:`~VideoInference.push`-es them and gets back the frames they
 decided; after the last frame, :meth:`~VideoInference.flush` gives the rest.
@@ -18,7 +28,7 @@ None (the whole video) offline.
 
 Shape legend: ``t`` frames.
 """
-from typing import Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Type
 
 from mmdet.structures import TrackDataSample
 from mmengine.structures import InstanceData
@@ -28,6 +38,51 @@ from torch import Tensor
 #: (n, H, W) bool, ``bboxes`` (n, 4), ``labels``, ``scores`` and
 #: ``instances_id`` (n, ), ids stable over the video).
 FrameOutput = Tuple[int, InstanceData]
+
+#: Mode name -> its :class:`VideoInference` (filled by
+#: :func:`register_mode` as the modes' modules are imported).
+VIDEO_INFERENCES: Dict[str, Type['VideoInference']] = {}
+#: Inference modes; ``offline`` is the whole video (official).
+MODES = ('offline', 'online', 'window', 'clips')
+
+
+def register_mode(name: str) -> Callable:
+    """Class decorator: register a :class:`VideoInference` as mode
+    ``name``."""
+
+    def register(cls: Type['VideoInference']) -> Type['VideoInference']:
+        VIDEO_INFERENCES[name] = cls
+        return cls
+
+    return register
+
+
+def check_mode(mode: str) -> None:
+    if mode not in VIDEO_INFERENCES:
+        raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+
+
+def build_video_inference(model,
+                          mode: str,
+                          num_frames: Optional[int] = None,
+                          amp: bool = False,
+                          **options) -> 'VideoInference':
+    """The inference of one video in ``mode``.
+
+    Args:
+        model: A model with an inference engine (:class:`SeqFormer` or an
+            exported model), in eval mode.
+        mode (str): One of :data:`MODES`.
+        num_frames (int, optional): The video's length, when known.
+        amp (bool): The network under autocast.
+        **options: The mode's options (its class's arguments).
+    """
+    check_mode(mode)
+    try:
+        return VIDEO_INFERENCES[mode](
+            model, num_frames=num_frames, amp=amp, **options)
+    except TypeError as error:
+        raise TypeError(f'mode {mode!r}: {error}') from None
 
 
 class VideoInference:
