@@ -15,22 +15,13 @@ import torch
 
 from ..apis.preprocessing import build_vis_test_pipeline, preprocess_frames
 from ..models.vis import OfflineVideoInference
+from ..testing import moving_block_video
+
+#: The video the export check and the ONNX benchmark run on.
+synthetic_video = moving_block_video
 
 #: The largest difference accepted (float32, CPU).
 TOLERANCE = 1e-3
-
-
-def synthetic_video(num_frames: int = 3,
-                    size=(90, 150),
-                    seed: int = 0) -> np.ndarray:
-    """(t, H, W, 3) BGR noise frames with a bright block moving right."""
-    rng = np.random.default_rng(seed)
-    frames = rng.integers(0, 120, (num_frames, *size, 3), dtype=np.uint8)
-    height, width = size
-    for t in range(num_frames):
-        left = (width // 10 + 8 * t) % max(width - width // 4, 1)
-        frames[t, height // 4:height * 2 // 3, left:left + width // 4] = 230
-    return frames
 
 
 @torch.no_grad()

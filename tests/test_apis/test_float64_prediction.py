@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from mmseqformer.apis import inference_vis
+from mmseqformer.testing import moving_block_video as video
 from tests.conftest import noisy_tiny_vis_model
-from tests.test_apis.test_streaming_inference import video
 
 
 @pytest.fixture(scope='module')
@@ -23,7 +23,7 @@ def models():
                                            ('clips', dict(clip_length=3))])
 def test_float64_model_predicts_as_the_float32_one(models, mode, options):
     single, double = models
-    frames = video()
+    frames = video(7)
     expected = inference_vis(single, frames, mode=mode, **options)
     result = inference_vis(double, frames, mode=mode, **options)
     assert len(expected.scores) > 0

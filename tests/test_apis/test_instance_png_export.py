@@ -10,6 +10,7 @@ from PIL import Image
 
 from mmseqformer.apis import VideoPrediction, inference_vis
 from mmseqformer.datasets.converters import read_instance_png
+from mmseqformer.testing import moving_block_video
 from tests.conftest import noisy_tiny_vis_model
 
 
@@ -26,13 +27,8 @@ def prediction(model):
     return inference_vis(model, video(), chunk_size=2)
 
 
-def video(num_frames=4, size=(48, 64)):
-    """(T, H, W, 3) BGR frames: a bright block moving over noise."""
-    rng = np.random.default_rng(0)
-    frames = rng.integers(0, 120, (num_frames, *size, 3), dtype=np.uint8)
-    for t in range(num_frames):
-        frames[t, 10:38, 4 + 6 * t:30 + 6 * t] = 230
-    return frames
+def video(num_frames=4):
+    return moving_block_video(num_frames, (48, 64), step=6)
 
 
 def expected_id_map(prediction, frame, score_thr):

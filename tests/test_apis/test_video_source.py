@@ -13,6 +13,7 @@ from mmseqformer.apis import (FrameFolderSource, VideoFileSource,
                               inference_vis, init_vis_model)
 from mmseqformer.apis.video_source import TruncatedVideoWarning
 from mmseqformer.datasets.transforms import FrameFileError
+from mmseqformer.testing import moving_block_video
 
 TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
 NUM_FRAMES = 12
@@ -52,10 +53,8 @@ def write_video_with_index_first(path, num_frames=NUM_FRAMES):
     """
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 10,
                              (64, 48))
-    rng = np.random.default_rng(0)
-    for t in range(num_frames):
-        frame = rng.integers(0, 80, (48, 64, 3), dtype=np.uint8)
-        frame[10:30, 4 * t:4 * t + 20] = 230
+    for frame in moving_block_video(
+            num_frames, (48, 64), step=4, noise_max=80):
         writer.write(frame)
     writer.release()
     with open(path, 'rb') as f:

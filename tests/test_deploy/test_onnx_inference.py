@@ -13,8 +13,9 @@ import torch
 from mmseqformer.apis import inference_vis, init_vis_model, stream_vis
 from mmseqformer.deploy import OnnxVisModel
 from mmseqformer.models.vis import SeqFormerEngine
+from mmseqformer.testing import moving_block_video
 from mmseqformer.deploy.parity import (TOLERANCE, backend_differences,
-                                       parity_failures, synthetic_video)
+                                       parity_failures)
 from tests.conftest import TINY_CONFIG, run_tool
 
 pytest.importorskip(
@@ -26,7 +27,7 @@ NUM_FRAMES = 6
 
 def test_onnx_runtime_agrees_with_pytorch_within_1e_3(torch_model, onnx_model):
     differences = backend_differences(torch_model, onnx_model,
-                                      list(synthetic_video(NUM_FRAMES)))
+                                      list(moving_block_video(NUM_FRAMES)))
     assert parity_failures(differences) == []
     for key in ('cls_logits', 'references', 'mask_probs', 'scores'):
         assert differences[key] < TOLERANCE
@@ -63,7 +64,7 @@ def _same_prediction(a, b) -> None:
                                           ('online', {})])
 def test_inference_vis_gives_the_pytorch_result(torch_model, onnx_model, mode,
                                                 options):
-    video = synthetic_video(NUM_FRAMES)
+    video = moving_block_video(NUM_FRAMES)
     expected = inference_vis(torch_model, video, mode=mode, **options)
     got = inference_vis(onnx_model, video, mode=mode, **options)
     assert len(expected.scores) > 0
@@ -76,7 +77,7 @@ def test_inference_vis_gives_the_pytorch_result(torch_model, onnx_model, mode,
                           ('online', dict(score_thr=1.0))])
 def test_stream_vis_gives_the_pytorch_frames(torch_model, onnx_model, mode,
                                              options):
-    video = synthetic_video(5)
+    video = moving_block_video(5)
     expected = list(stream_vis(torch_model, video, mode=mode, **options))
     got = list(stream_vis(onnx_model, video, mode=mode, **options))
     assert [f.frame_index for f in got] == list(range(5))
@@ -150,7 +151,7 @@ def test_export_tool_then_demo_on_onnx_runtime(torch_model, tmp_path):
     video = str(tmp_path / 'clip.mp4')
     writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'mp4v'), 3,
                              (150, 90))
-    for frame in synthetic_video(4):
+    for frame in moving_block_video(4):
         writer.write(frame)
     writer.release()
     results = {}

@@ -208,7 +208,7 @@ def test_inference_vis_in_bfloat16_stays_close_to_float32():
     autocast, the scores and masks after it in float32."""
     from mmseqformer.apis import inference_vis
     from tests.conftest import noisy_tiny_vis_model
-    from tests.test_apis.test_streaming_inference import video
+    from mmseqformer.testing import moving_block_video as video
     model = noisy_tiny_vis_model()
     frames = video(3)
     full = inference_vis(model, frames, chunk_size=2)

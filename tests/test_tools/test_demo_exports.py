@@ -10,6 +10,7 @@ import pycocotools.mask as mask_util
 import pytest
 
 from mmseqformer.datasets.converters import read_instance_png
+from mmseqformer.testing import moving_block_video
 from tests.conftest import REPO_ROOT, run_tool
 from tests.test_tools.test_video_demo import CONFIG, checkpoint  # noqa: F401
 
@@ -22,10 +23,8 @@ def frames_folder(tmp_path):
     noise."""
     folder = tmp_path / 'clip'
     folder.mkdir()
-    rng = np.random.default_rng(0)
-    for t in range(NUM_FRAMES):
-        frame = rng.integers(0, 120, (48, 64, 3), dtype=np.uint8)
-        frame[10:38, 4 + 6 * t:30 + 6 * t] = 230
+    for t, frame in enumerate(
+            moving_block_video(NUM_FRAMES, (48, 64), step=6)):
         cv2.imwrite(str(folder / f'{t:05d}.png'), frame)
     return str(folder)
 

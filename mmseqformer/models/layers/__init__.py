@@ -1,7 +1,7 @@
 from .dynamic_mask_head import DynamicMaskHead, MaskBranch
 from .frame_folded_encoder import FrameFoldedEncoder, FrameFoldedEncoderLayer
 from .msda import DualProjectionMSDA, FrameFoldedMSDA
-from .online_aggregation import AGGREGATIONS, FrameAggregation
+from .frame_aggregation import AGGREGATIONS, FrameAggregation
 from .seqformer_decoder import (SeqFormerDecoder, SeqFormerDecoderLayer,
                                 refine_boxes, scale_references)
 

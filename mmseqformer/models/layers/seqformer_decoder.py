@@ -31,7 +31,7 @@ from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
 
 from .msda import DualProjectionMSDA
-from .online_aggregation import AGGREGATIONS, FrameAggregation
+from .frame_aggregation import AGGREGATIONS, FrameAggregation
 from ...ops.row_ffn import RowFFN
 
 

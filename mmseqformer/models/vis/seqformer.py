@@ -5,7 +5,7 @@ Wu et al., ECCV 2022 (arXiv 2112.08275); official code wjf5203/SeqFormer
 own (frames folded into the batch); the head's decoder then builds one
 instance query per object from all frames.
 
-Shape legend: ``N`` clips, ``T`` frames, ``C`` embed_dims, ``V`` = sum of
+Shape legend: ``bs`` clips, ``T`` frames, ``C`` embed_dims, ``V`` = sum of
 H_l * W_l of one frame.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -104,16 +104,16 @@ class SeqFormer(BaseMOTModel):
         """Encode every frame on its own.
 
         Args:
-            inputs (Tensor): (N, T, C_in, H, W) normalised, padded frames.
-            data_samples (list[TrackDataSample]): N clips of T frames.
+            inputs (Tensor): (bs, T, C_in, H, W) normalised, padded frames.
+            data_samples (list[TrackDataSample]): bs clips of T frames.
 
         Returns:
             EncodedFrames: the memory of every frame, and as
             ``mask_inputs`` the stride 8/16/32 maps for the mask branch,
             encoded where the transformer saw the level.
         """
-        assert inputs.dim() == 5, 'The inputs must be 5D (N, T, C, H, W).'
-        # (N, T, C_in, H, W) -> (N * T, C_in, H, W), clip-major.
+        assert inputs.dim() == 5, 'The inputs must be 5D (bs, T, C, H, W).'
+        # (bs, T, C_in, H, W) -> (bs * T, C_in, H, W), clip-major.
         frames = inputs.flatten(0, 1)
         if self.channels_last_frames and \
                 execution_backend(frames) == CPU_INFERENCE:
@@ -250,9 +250,9 @@ class SeqFormer(BaseMOTModel):
         """Raw head outputs (``mode='tensor'``).
 
         Returns:
-            dict: per decoder layer, ``cls_scores`` (N, Q, K) logits and
-            ``boxes`` (N, T, Q, 4) normalised (cx, cy, w, h); and
-            ``mask_logits`` (N, Q, T, H/4, W/4) of the last layer.
+            dict: per decoder layer, ``cls_scores`` (bs, Q, K) logits and
+            ``boxes`` (bs, T, Q, 4) normalised (cx, cy, w, h); and
+            ``mask_logits`` (bs, Q, T, H/4, W/4) of the last layer.
         """
         encoded = self.encode(inputs, data_samples)
         head = self.track_head

@@ -8,8 +8,8 @@ from mmseqformer.apis import (build_vis_test_pipeline, inference_vis,
                               preprocess_frames, stream_vis)
 from mmseqformer.models.vis import (OfflineVideoInference,
                                     build_video_inference)
+from mmseqformer.testing import moving_block_video as video
 from tests.conftest import noisy_tiny_vis_model
-from tests.test_apis.test_streaming_inference import video
 
 NUM_FRAMES = 6
 

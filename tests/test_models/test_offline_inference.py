@@ -9,6 +9,7 @@ from mmseqformer.models.layers import (FrameAggregation, SeqFormerDecoderLayer)
 from mmseqformer.models.vis import OfflineVideoInference
 from mmseqformer.models.vis.video_postprocess import (embedding_frames,
                                                       select_pairs)
+from mmseqformer.testing import moving_block_video
 from tests.conftest import noisy_tiny_vis_model
 
 NUM_FRAMES = 7
@@ -28,7 +29,7 @@ def tiny_layer(aggregation):
 
 
 @pytest.mark.parametrize('aggregation', ['weighted', 'average', 'sum'])
-def test_online_aggregation_equals_the_whole_video_formula(aggregation):
+def test_frame_aggregation_equals_the_whole_video_formula(aggregation):
     layer = tiny_layer(aggregation)
     feats = torch.randn(2, 8, 4, 8, dtype=torch.float64)
     boxes = torch.randn(2, 8, 4, 8, dtype=torch.float64)
@@ -68,13 +69,8 @@ def model():
     return model
 
 
-def video(num_frames=NUM_FRAMES, size=(90, 150), seed=0):
-    """Frames with a moving bright block on noise, (T, H, W, 3) BGR."""
-    rng = np.random.default_rng(seed)
-    frames = rng.integers(0, 120, (num_frames, *size, 3), dtype=np.uint8)
-    for t in range(num_frames):
-        frames[t, 20:60, 10 + 8 * t:50 + 8 * t] = 230
-    return frames
+def video(num_frames=NUM_FRAMES):
+    return moving_block_video(num_frames)
 
 
 def whole_and_streamed(model, frames):
