@@ -5,6 +5,7 @@
 #               training runs, the 1080p demo): under a minute once installed
 #   make demo   install everything, make the synthetic dataset, train the tiny
 #               model on it and print its YouTube-VIS AP on held-out videos
+#   make lint   flake8, isort and yapf (setup.cfg) on the code; CI runs it
 # STACK=classic runs any of them on the classic OpenMMLab stack (Python 3.10,
 # torch 2.1.2, mmengine 0.10.7) in .venv-classic; docs/get_started.md.
 STACK ?= main
@@ -26,7 +27,9 @@ DEMO_CONFIG ?= configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py
 DEMO_DATA ?= data/synthetic_vis
 DEMO_WORK_DIR ?= work_dirs/demo
 
-.PHONY: install test test-fast demo clean-venv
+LINT_PATHS := mmseqformer tools tests configs setup.py
+
+.PHONY: install test test-fast lint demo clean-venv
 
 install: $(STAMP)
 
@@ -39,6 +42,11 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not slow"
+
+lint: $(STAMP)
+	$(PY) -m flake8 $(LINT_PATHS)
+	$(PY) -m isort --check-only --diff $(LINT_PATHS)
+	$(PY) -m yapf --diff --recursive $(LINT_PATHS)
 
 demo: $(STAMP)
 	$(PY) tools/dataset_converters/make_synthetic_vis.py $(DEMO_DATA) --seed 0

@@ -15,10 +15,6 @@ import torch
 
 from ..apis.preprocessing import build_vis_test_pipeline, preprocess_frames
 from ..models.vis import OfflineVideoInference
-from ..testing import moving_block_video
-
-#: The video the export check and the ONNX benchmark run on.
-synthetic_video = moving_block_video
 
 #: The largest difference accepted (float32, CPU).
 TOLERANCE = 1e-3

@@ -5,7 +5,7 @@ gives them) and instances that are ellipses drifting across the frames,
 with the per-frame ground truth the data pipeline gives: labels, instance
 ids, pixel boxes (x1, y1, x2, y2, the mask's tight box) and masks. The clip
 layout (``frames`` (T, 3, H, W) and ``gt``, a list of per-frame dicts) is
-the one of ``tools/analysis_tools/make_official_fixtures.py``, whose
+the one of ``tools/analysis_tools/official/make_official_fixtures.py``, whose
 ``official_targets`` turns it into the official code's targets.
 """
 from typing import List, Tuple

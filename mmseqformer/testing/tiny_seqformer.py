@@ -56,7 +56,7 @@ TINY_OVERRIDES = dict(
 
 
 #: The tiny official model of ``tests/data/official_tiny/`` (made with the
-#: official code by ``tools/analysis_tools/make_official_fixtures.py``), on
+#: official code by ``tools/analysis_tools/official/make_official_fixtures.py``), on
 #: top of :data:`TINY_OVERRIDES`: a backbone at a sixteenth of ResNet-18's
 #: width (channels 4-32), 2 encoder and 3 decoder layers, and the sizes the
 #: official code fixes: GN with 32 groups, 300 queries (its inference

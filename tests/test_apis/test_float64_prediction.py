@@ -8,7 +8,7 @@ import pytest
 
 from mmseqformer.apis import inference_vis
 from mmseqformer.testing import moving_block_video as video
-from tests.conftest import noisy_tiny_vis_model
+from mmseqformer.testing import noisy_tiny_vis_model
 
 
 @pytest.fixture(scope='module')

@@ -17,7 +17,7 @@ from mmseqformer.apis import init_vis_model, stream_vis
 from mmseqformer.datasets.synthetic.scene import (MovingShape,
                                                   random_background,
                                                   render_frame)
-from tests.conftest import REPO_ROOT, TINY_CONFIG
+from mmseqformer.testing import REPO_ROOT, TINY_CONFIG
 
 CHECKPOINT = osp.join(REPO_ROOT, 'tests', 'data', 'demo_tiny_fp16.pth')
 NUM_FRAMES = 12

@@ -10,8 +10,7 @@ from PIL import Image
 
 from mmseqformer.apis import VideoPrediction, inference_vis
 from mmseqformer.datasets.converters import read_instance_png
-from mmseqformer.testing import moving_block_video
-from tests.conftest import noisy_tiny_vis_model
+from mmseqformer.testing import moving_block_video, noisy_tiny_vis_model
 
 
 @pytest.fixture(scope='module')

@@ -20,14 +20,14 @@ LAYERS = {
     'utils': 1,
     'ops': 2,
     'datasets': 2,
-    'testing': 2,
     'models': 3,
     'evaluation': 3,
     'engine': 3,
     'apis': 4,
-    'deploy': 5,
-    'benchmark': 6,
-    '(top)': 7,
+    'testing': 5,
+    'deploy': 6,
+    'benchmark': 7,
+    '(top)': 8,
 }
 
 

@@ -15,7 +15,7 @@ from mmcv.transforms import Compose
 import mmseqformer
 from mmseqformer.apis import inference_vis
 from mmseqformer.models.vis import SeqFormer
-from tests.conftest import noisy_tiny_vis_model
+from mmseqformer.testing import noisy_tiny_vis_model
 
 PACKAGE_ROOT = osp.dirname(mmseqformer.__file__)
 MAX_FILES = 12

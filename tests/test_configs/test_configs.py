@@ -7,7 +7,7 @@ from mmdet.registry import DATASETS, METRICS, MODELS, TRANSFORMS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from tests.conftest import REPO_ROOT
+from mmseqformer.testing import REPO_ROOT
 
 CONFIGS = sorted(
     osp.relpath(path, REPO_ROOT) for path in glob.glob(

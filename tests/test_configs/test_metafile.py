@@ -10,7 +10,7 @@ import pytest
 import yaml
 from mmengine.config import Config
 
-from tests.conftest import REPO_ROOT
+from mmseqformer.testing import REPO_ROOT
 
 CONVERTER = 'tools/model_converters/seqformer_official_to_mmseqformer.py'
 METRICS = ('AP', 'AP50', 'AP75', 'AR1', 'AR10')

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO_ROOT, run_tool
+from mmseqformer.testing import REPO_ROOT, run_tool
 
 TOOLS = 'tools/dataset_converters'
 

@@ -14,7 +14,7 @@ from mmseqformer.datasets import YouTubeVISFormatDataset
 from mmseqformer.datasets.transforms import (FrameFileError,
                                              LoadVideoFrameFromFile,
                                              check_frame_file)
-from tests.conftest import REPO_ROOT
+from mmseqformer.testing import REPO_ROOT
 
 SYNTHETIC_CONFIG = osp.join(REPO_ROOT,
                             'configs/_base_/datasets/synthetic_vis.py')

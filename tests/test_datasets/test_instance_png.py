@@ -12,8 +12,8 @@ from mmseqformer.datasets.converters import (compose_instance_id_map,
                                              instance_png_name,
                                              read_instance_png,
                                              write_instance_png)
+from mmseqformer.testing import kill_when_ready
 from mmseqformer.utils import atomic_output_folder
-from tests.conftest import kill_when_ready
 
 
 def random_id_map(max_id, shape=(6, 7), seed=0):

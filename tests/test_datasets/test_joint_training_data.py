@@ -11,8 +11,7 @@ from mmengine.config import Config
 from mmengine.dataset import BaseDataset, ConcatDataset, pseudo_collate
 
 from mmseqformer.datasets import CocoPseudoVideoDataset
-from mmseqformer.testing import tiny_seqformer_cfg
-from tests.conftest import REPO_ROOT
+from mmseqformer.testing import REPO_ROOT, tiny_seqformer_cfg
 
 CLASSES = ('ellipse', 'rectangle', 'triangle')
 #: "COCO" ids of the test file -> class names (12 is left out on purpose).

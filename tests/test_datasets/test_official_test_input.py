@@ -20,7 +20,7 @@ from PIL import Image
 
 from mmseqformer.apis import build_vis_test_pipeline, preprocess_frames
 from mmseqformer.datasets import YouTubeVISFormatDataset
-from tests.conftest import REPO_ROOT
+from mmseqformer.testing import REPO_ROOT
 
 CONFIG = osp.join(REPO_ROOT, 'configs/seqformer',
                   'seqformer_r50_8xb2-12e_youtubevis2019.py')

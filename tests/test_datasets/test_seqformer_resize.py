@@ -207,7 +207,7 @@ def test_joint_config_coco_clips_get_the_official_training_sizes():
     from mmcv.transforms import Compose
     from mmengine.config import Config
 
-    from tests.conftest import REPO_ROOT
+    from mmseqformer.testing import REPO_ROOT
     cfg = Config.fromfile(
         f'{REPO_ROOT}/configs/_base_/datasets/youtube_vis_2019_coco_joint.py')
     coco = cfg.train_dataloader.dataset.datasets[1]

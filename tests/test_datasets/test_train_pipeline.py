@@ -10,7 +10,7 @@ from mmengine.config import Config
 
 from mmseqformer.datasets import (DropClipWithoutInstances,
                                   YouTubeVISFormatDataset)
-from tests.conftest import REPO_ROOT
+from mmseqformer.testing import REPO_ROOT
 
 CONFIG = osp.join(REPO_ROOT, 'configs/_base_/datasets/synthetic_vis.py')
 

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmseqformer.datasets import VISAnnotationError, YouTubeVISFormatDataset
 from mmseqformer.datasets.synthetic import CATEGORY_IDS
 from mmseqformer.datasets.transforms import FrameFileError
-from tests.conftest import REPO_ROOT
+from mmseqformer.testing import REPO_ROOT
 
 CLASSES = ('ellipse', 'rectangle', 'triangle')
 

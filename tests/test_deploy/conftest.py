@@ -1,7 +1,7 @@
 """One ONNX export of the noisy tiny model, shared by the deploy tests."""
 import pytest
 
-from tests.conftest import TINY_CONFIG, noisy_tiny_vis_model
+from mmseqformer.testing import TINY_CONFIG, noisy_tiny_vis_model
 
 
 @pytest.fixture(scope='session')

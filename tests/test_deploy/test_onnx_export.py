@@ -7,7 +7,6 @@ import os.path as osp
 
 import pytest
 import torch
-
 from mmdet.models.layers.transformer import DeformableDetrTransformerEncoder
 
 from mmseqformer.deploy import export_onnx

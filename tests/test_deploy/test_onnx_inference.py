@@ -12,11 +12,10 @@ import torch
 
 from mmseqformer.apis import inference_vis, init_vis_model, stream_vis
 from mmseqformer.deploy import OnnxVisModel
-from mmseqformer.models.vis import SeqFormerEngine
-from mmseqformer.testing import moving_block_video
 from mmseqformer.deploy.parity import (TOLERANCE, backend_differences,
                                        parity_failures)
-from tests.conftest import TINY_CONFIG, run_tool
+from mmseqformer.models.vis import SeqFormerEngine
+from mmseqformer.testing import TINY_CONFIG, moving_block_video, run_tool
 
 pytest.importorskip(
     'onnxruntime', reason='requirements/deploy.txt not '
@@ -174,7 +173,7 @@ def test_export_tool_then_demo_on_onnx_runtime(torch_model, tmp_path):
 @pytest.mark.slow
 def test_benchmark_runs_at_a_tiny_size():
     log = run_tool([
-        sys.executable, 'tools/analysis_tools/benchmark_onnx.py', '--config',
+        sys.executable, 'tools/analysis_tools/benchmark.py', 'onnx', '--config',
         TINY_CONFIG, '--size', '64', '96', '--frames', '3', '--repeats', '1'
     ])
     assert '| onnxruntime |' in log and '| pytorch |' in log

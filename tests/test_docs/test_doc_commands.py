@@ -26,8 +26,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmseqformer  # noqa: F401  (registers the modules the configs name)
+from mmseqformer.testing import REPO_ROOT, run_tool
 from mmseqformer.utils import ConfigNotFoundError, find_config
-from tests.conftest import REPO_ROOT, run_tool
 
 #: Logical lines starting with one of these are not checked for tool
 #: commands: launchers that need a cluster or GPUs, and package managers

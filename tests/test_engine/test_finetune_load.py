@@ -20,12 +20,11 @@ from mmengine.registry import init_default_scope
 
 from mmseqformer.engine.runners import StrictAtomicRunner
 from mmseqformer.models.tracking_heads.seqformer_head import CLS_BIAS_INIT
-from mmseqformer.testing import TINY_OVERRIDES, tiny_seqformer_cfg
+from mmseqformer.testing import REPO_ROOT, TINY_OVERRIDES, tiny_seqformer_cfg
 from mmseqformer.utils import CheckpointMismatchError
 from mmseqformer.utils.checkpoint_fit import (LoadFromNotFoundError,
                                               check_load_from,
                                               split_for_finetuning)
-from tests.conftest import REPO_ROOT
 from tests.test_engine.toy_runner import build_runner
 
 TEMPLATE = osp.join(REPO_ROOT, 'configs/seqformer',

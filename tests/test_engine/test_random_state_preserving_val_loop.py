@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmseqformer.engine import preserved_random_state
-from tests.conftest import REPO_ROOT
+from mmseqformer.testing import REPO_ROOT
 
 CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
 

@@ -11,9 +11,9 @@ import sys
 import pytest
 import torch
 
+from mmseqformer.testing import REPO_ROOT, kill_when_ready
 from mmseqformer.utils import CheckpointMismatchError
 from mmseqformer.utils.atomic_io import TEMPORARY_NAME
-from tests.conftest import REPO_ROOT, kill_when_ready
 from tests.test_engine.toy_runner import build_runner
 
 

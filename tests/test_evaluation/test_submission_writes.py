@@ -12,8 +12,8 @@ import zipfile
 
 import pytest
 
+from mmseqformer.testing import kill_when_ready
 from mmseqformer.utils import atomic_output_files
-from tests.conftest import kill_when_ready
 from tests.test_evaluation.submission_writer import write_pair as write
 
 NAMES = ['.results.versions', 'results.json', 'results.submission_file.zip']

@@ -12,7 +12,6 @@ import json
 import math
 import os.path as osp
 import re
-import runpy
 import sys
 import zipfile
 
@@ -23,11 +22,15 @@ from mmengine.evaluator import Evaluator
 
 from mmseqformer.datasets.ytvis_format import VISAnnotationError
 from mmseqformer.evaluation import VISTrackMetric, evaluate_identity_files
-from mmseqformer.evaluation.functional import (
-    ALL_VIDEOS, CLASS_AVERAGED, DET_AVERAGED, check_ground_truth,
-    check_results, evaluate_identity, import_trackeval_runner,
-    load_ground_truth, load_results, select_hard_decisions)
-from ..conftest import REPO_ROOT
+from mmseqformer.evaluation.functional import (ALL_VIDEOS, CLASS_AVERAGED,
+                                               DET_AVERAGED,
+                                               check_ground_truth,
+                                               check_results,
+                                               evaluate_identity,
+                                               import_trackeval_runner,
+                                               load_ground_truth, load_results,
+                                               select_hard_decisions)
+from mmseqformer.testing import REPO_ROOT, run_tool
 from .test_youtube_vis_eval_metric import PIPELINE, predict_from_ground_truth
 
 pytest.importorskip('trackeval', reason='identity metrics need trackeval')
@@ -241,11 +244,11 @@ def test_missing_trackeval_is_explained(monkeypatch):
         METRICS.build(dict(type='VISTrackMetric'))
 
 
-def test_command_line_prints_the_shared_numbers(evaluations, capsys):
-    tool = runpy.run_path(
-        osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'eval_identity.py'))
-    tool['main']([RESULTS, GT])
-    lines = capsys.readouterr().out.splitlines()
+@pytest.mark.slow
+def test_command_line_prints_the_shared_numbers(evaluations):
+    lines = run_tool(
+        [sys.executable, 'tools/analysis_tools/eval_identity.py', RESULTS,
+         GT]).splitlines()
     assert lines[0].startswith('7 of 10 predicted tracks kept')
     pooled = lines[2].split()
     assert pooled[:3] == ['all', 'classes', '(pooled)']

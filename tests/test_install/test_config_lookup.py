@@ -5,10 +5,10 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
+from mmseqformer.testing import REPO_ROOT
 from mmseqformer.utils import ConfigNotFoundError, find_config
 from mmseqformer.utils.config_lookup import (shipped_configs,
                                              shipped_configs_dir)
-from tests.conftest import REPO_ROOT
 
 
 def test_names_are_unique_and_skip_base_files():

@@ -18,8 +18,8 @@ import zipfile
 
 import pytest
 
+from mmseqformer.testing import REPO_ROOT
 from mmseqformer.version import __version__
-from tests.conftest import REPO_ROOT
 
 #: Versions of packages that a stack file leaves unpinned (what the
 #: tested environments had), and the cv2 distribution mmcv leaves in place.

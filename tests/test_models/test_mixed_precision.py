@@ -19,11 +19,11 @@ from mmengine.registry import OPTIM_WRAPPERS
 from mmseqformer.engine import CPUBFloat16OptimWrapper, amp_optim_wrapper
 from mmseqformer.models.layers import FrameFoldedMSDA
 from mmseqformer.ops import msda_sampling
+from mmseqformer.testing import perturbed_tiny_seqformer
+from mmseqformer.testing import run_tool as run
 from mmseqformer.testing.synthetic_clips import (make_training_clips,
                                                  training_batch)
 from mmseqformer.utils.torch_compat import is_autocast_enabled
-from tests.conftest import perturbed_tiny_seqformer
-from tests.conftest import run_tool as run
 
 BF16 = dict(device_type='cpu', dtype=torch.bfloat16)
 #: Bounds of the relative L2 distance to float32 (see the module doc).
@@ -207,8 +207,8 @@ def test_inference_vis_in_bfloat16_stays_close_to_float32():
     """``inference_vis(amp=True)``: the network under CPU bfloat16
     autocast, the scores and masks after it in float32."""
     from mmseqformer.apis import inference_vis
-    from tests.conftest import noisy_tiny_vis_model
     from mmseqformer.testing import moving_block_video as video
+    from mmseqformer.testing import noisy_tiny_vis_model
     model = noisy_tiny_vis_model()
     frames = video(3)
     full = inference_vis(model, frames, chunk_size=2)

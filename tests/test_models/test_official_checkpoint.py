@@ -15,7 +15,7 @@ from mmseqformer.models.utils import (CheckpointConversionError,
                                       official_to_mmseqformer)
 from mmseqformer.models.utils.official_keys import (DUPLICATED_OFFICIAL,
                                                     official_to_ours)
-from tests.conftest import REPO_ROOT
+from mmseqformer.testing import REPO_ROOT
 
 R50 = osp.join(REPO_ROOT, 'configs/_base_/models/seqformer_r50.py')
 #: {key: shape} of the official R50 model (inference.py defaults).
@@ -72,7 +72,7 @@ def r50_state(r50_model):
 def real_official():
     """The real official R50 layout: every key and shape the official
     ``inference.py`` model has (dumped from the official code by
-    ``tools/analysis_tools/make_official_fixtures.py``), each tensor a
+    ``tools/analysis_tools/official/make_official_fixtures.py``), each tensor a
     constant of its own (an expanded scalar: no memory), the same for the
     box heads the official model registers twice."""
     with open(R50_KEYS) as file:

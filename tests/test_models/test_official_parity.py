@@ -2,7 +2,7 @@
 
 ``tests/data/official_tiny/`` was made once by running the official code
 (wjf5203/SeqFormer) on a tiny official model; its maker,
-``tools/analysis_tools/make_official_fixtures.py``, says how. Here its
+``tools/analysis_tools/official/make_official_fixtures.py``, says how. Here its
 weights (official layout) go through our converter into the model of
 :func:`official_tiny_seqformer_cfg`, and our outputs, matchings, losses and
 gradients are held to the official ones in float64, so that a change to any
@@ -28,8 +28,8 @@ from mmseqformer.models.utils import (check_state_dict_fits,
                                       official_to_mmseqformer)
 from mmseqformer.models.utils.official_keys import (official_loss_to_ours,
                                                     official_to_ours)
+from mmseqformer.testing import REPO_ROOT
 from mmseqformer.testing.tiny_seqformer import official_tiny_seqformer_cfg
-from tests.conftest import REPO_ROOT
 
 DATA = osp.join(REPO_ROOT, 'tests', 'data', 'official_tiny')
 #: The official 42-row class heads kept whole (label = row): the official

@@ -5,12 +5,11 @@ import torch
 
 from mmseqformer.apis import (build_vis_test_pipeline, inference_vis,
                               preprocess_frames)
-from mmseqformer.models.layers import (FrameAggregation, SeqFormerDecoderLayer)
+from mmseqformer.models.layers import FrameAggregation, SeqFormerDecoderLayer
 from mmseqformer.models.vis import OfflineVideoInference
 from mmseqformer.models.vis.video_postprocess import (embedding_frames,
                                                       select_pairs)
-from mmseqformer.testing import moving_block_video
-from tests.conftest import noisy_tiny_vis_model
+from mmseqformer.testing import moving_block_video, noisy_tiny_vis_model
 
 NUM_FRAMES = 7
 CHUNKS = (3, 3, 1)

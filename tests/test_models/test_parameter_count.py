@@ -15,7 +15,7 @@ import re
 from mmdet.registry import MODELS
 from mmengine.config import Config
 
-from tests.conftest import REPO_ROOT
+from mmseqformer.testing import REPO_ROOT
 
 C, LAYERS = 256, 6
 #: mmdet's frozen BN keeps weight and bias as Parameters: 2 x the channels

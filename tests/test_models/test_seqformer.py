@@ -6,8 +6,7 @@ from mmdet.testing import demo_track_inputs
 from mmengine.registry import init_default_scope
 
 from mmseqformer.models.utils import ABSENT_BOX, video_gt_instances
-from mmseqformer.testing import tiny_seqformer_cfg
-from tests.conftest import perturbed_tiny_seqformer
+from mmseqformer.testing import perturbed_tiny_seqformer, tiny_seqformer_cfg
 
 LOSS_NAMES = {'loss_cls', 'loss_bbox', 'loss_iou', 'loss_mask', 'loss_dice'}
 

@@ -6,10 +6,9 @@ import torch
 
 from mmseqformer.apis import (build_vis_test_pipeline, inference_vis,
                               preprocess_frames, stream_vis)
-from mmseqformer.models.vis import (OfflineVideoInference,
-                                    build_video_inference)
+from mmseqformer.models.vis import OfflineVideoInference, build_video_inference
 from mmseqformer.testing import moving_block_video as video
-from tests.conftest import noisy_tiny_vis_model
+from mmseqformer.testing import noisy_tiny_vis_model
 
 NUM_FRAMES = 6
 

@@ -1,31 +1,24 @@
-"""tools/analysis_tools/benchmark_gpu.py: its CI-sized run on the CPU, and
-the table logic (plans, projections, failed and skipped rows)."""
+"""``benchmark.py gpu`` through ``benchmark_gpu.sh``: its CI-sized run on
+the CPU fills the table; the CPU speed commands at a tiny size (the
+library: tests/test_benchmark)."""
 import json
 import re
 import sys
 
 import pytest
 
-from tests.conftest import (markdown_table_rows, run_analysis_tool_module)
-from tests.conftest import run_tool as run
+from mmseqformer.testing import TINY_CONFIG, markdown_table_rows
+from mmseqformer.testing import run_tool as run
 
 NUMBER = r'\d+(\.\d+)?'
-
-
-@pytest.fixture(scope='module')
-def tool():
-    return run_analysis_tool_module('benchmark_gpu.py')
-
-
-table_rows = markdown_table_rows
 
 
 @pytest.mark.slow
 def test_smoke_run_on_cpu_fills_the_table(tmp_path):
     out = tmp_path / 'benchmark.json'
     printed = run([
-        sys.executable, 'tools/analysis_tools/benchmark_gpu.py', '--device',
-        'cpu', '--smoke', '--peer', '--out',
+        'bash', 'tools/analysis_tools/benchmark_gpu.sh', '--device', 'cpu',
+        '--smoke', '--peer', '--out',
         str(out)
     ])
     result = json.loads(out.read_text())
@@ -51,7 +44,7 @@ def test_smoke_run_on_cpu_fills_the_table(tmp_path):
             assert row['fps'] == pytest.approx(2 / row['seconds'][0])
         else:
             assert row['it_per_s'] > 0 and abs(row['loss']) < 1e4
-    cells = table_rows(result['markdown'])
+    cells = markdown_table_rows(result['markdown'])
     assert len(cells) == len(rows) + 1  # and the paper's row
     for row, line in zip(rows, cells):
         speed = line[5] if row['task'] == 'inference' else line[6]
@@ -63,77 +56,22 @@ def test_smoke_run_on_cpu_fills_the_table(tmp_path):
     assert 'torch ' + machine['torch'] in result['markdown']
 
 
-def test_official_code_has_whole_video_rows_only(tool):
-    settings = dict(
-        modes=['whole', 'streaming'],
-        tasks=['inference', 'training'],
-        frames=[5, 36],
-        precisions=['fp32', 'amp'])
-    ours = tool['planned_runs'](settings, 'ours')
-    official = tool['planned_runs'](settings, 'official')
-    assert len(ours) == 2 * 2 * 2 + 2
-    assert {r['mode'] for r in official if r['task'] == 'inference'} == \
-        {'whole'}
-    assert len(official) == 2 * 2 + 2
-    peer = tool['planned_runs'](settings, 'mask2former')
-    assert [(r['task'], r['mode'])
-            for r in peer] == [('inference', 'whole')] * 4
-    # Shorter videos first: whole-video memory is projected from them.
-    assert [r['frames'] for r in ours[:8]] == [5] * 4 + [36] * 4
-
-
-def test_whole_video_memory_is_projected_from_the_same_kind_of_run(tool):
-    done = [
-        dict(
-            task='inference',
-            mode='whole',
-            precision='fp32',
-            frames=5,
-            peak_gb=1.0),
-        dict(
-            task='inference',
-            mode='streaming',
-            precision='fp32',
-            frames=5,
-            peak_gb=9.0),
-        dict(
-            task='inference',
-            mode='whole',
-            precision='amp',
-            frames=36,
-            peak_gb=9.0),
-        dict(
-            task='inference',
-            mode='whole',
-            precision='fp32',
-            frames=36,
-            peak_gb=4.1),
-        dict(
-            task='inference',
-            mode='whole',
-            precision='fp32',
-            frames=100,
-            error='OutOfMemoryError'),
-    ]
-    run = dict(mode='whole', precision='fp32', frames=1000)
-    # 1.0 GB at 5 frames, 4.1 at 36: 0.1 GB per frame.
-    assert tool['projected_gb'](done, run) == pytest.approx(100.5)
-    assert tool['projected_gb'](done[:1], run) == 0.0
-
-
-def test_failed_and_skipped_rows_keep_the_table_intact(tool):
-    settings = dict(device='cuda', chunk_size=36)
-    failed = dict(
-        code='official',
-        task='inference',
-        mode='whole',
-        frames=1000,
-        precision='amp',
-        error='RuntimeError: a | b')
-    skipped = dict(failed, skipped='~95 GB projected (> 70)')
-    del skipped['error']
-    for row in (failed, skipped):
-        cells = tool['table_row'](row, settings).strip('|').split('|')
-        assert len(cells) == 9 and cells[4].strip() == 'AMP fp16'
-    assert 'failed: RuntimeError: a / b' in tool['table_row'](failed, settings)
-    assert 'skipped: ~95 GB' in tool['table_row'](skipped, settings)
+@pytest.mark.slow
+def test_inference_and_profile_commands_at_a_tiny_size():
+    tiny = ['--config', TINY_CONFIG, '--size', '64', '96']
+    printed = run([
+        sys.executable, 'tools/analysis_tools/benchmark.py', 'inference',
+        *tiny, '--frames', '2', '--modes', 'streaming', '--chunk-size', '1'
+    ])
+    [row] = markdown_table_rows(printed)
+    assert row[:2] == ['streaming', '2'] and all(
+        re.fullmatch(NUMBER, cell) for cell in row[2:]), row
+    floor = re.search(r'at this rate the floor is (\S+) s per frame', printed)
+    assert floor and re.search(r'streaming, 2 frames: \S+x the floor', printed)
+    printed = run([
+        sys.executable, 'tools/analysis_tools/benchmark.py', 'profile', *tiny,
+        '--frames', '2', '--chunk-size', '1', '--ops', '3'
+    ])
+    stages = [row[0] for row in markdown_table_rows(printed.split('\n\n')[0])]
+    assert stages[0] == 'backbone' and stages[-1] == 'other'
+    assert len(markdown_table_rows(printed.split('\n\n')[-1])) == 3

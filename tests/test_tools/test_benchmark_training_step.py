@@ -1,38 +1,36 @@
-"""tools/analysis_tools/benchmark_training_step.py: the parts that run
-without the official checkout (its side-by-side run needs one)."""
+"""``benchmark.py training`` and the other commands on bad input: one
+line naming what is wrong, no traceback (the library:
+tests/test_benchmark)."""
+import subprocess
+import sys
+
 import pytest
-import torch
 
-from tests.conftest import run_analysis_tool_module
+from mmseqformer.testing import REPO_ROOT
 
-
-@pytest.fixture(scope='module')
-def tool():
-    return run_analysis_tool_module('benchmark_training_step.py')
+BENCHMARK = 'tools/analysis_tools/benchmark.py'
 
 
-def test_losses_compared_under_our_names(tool):
-    official = {'loss_ce': 2.0, 'loss_mask_0': 4.0, 'loss_giou_1': 1.0}
-    ours = {'loss_cls': 2.0, 'd0.loss_mask': 4.0004, 'd1.loss_iou': 1.0}
-    differences = tool['loss_differences'](official, ours)
-    assert differences == pytest.approx({
-        'loss_cls': 0.0,
-        'd0.loss_mask': 1e-4,
-        'd1.loss_iou': 0.0
-    })
-    with pytest.raises(AssertionError, match='d1.loss_iou'):
-        tool['loss_differences'](official, {
-            'loss_cls': 2.0,
-            'd0.loss_mask': 4.0
-        })
+def failure(*arguments) -> str:
+    """stderr of a benchmark command that must fail with status 1."""
+    result = subprocess.run([sys.executable, BENCHMARK, *arguments],
+                            cwd=REPO_ROOT,
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'Traceback' not in result.stderr, result.stderr
+    return result.stderr.strip()
 
 
-def test_dropout_off_leaves_the_rest_training(tool):
-    model = torch.nn.Sequential(
-        torch.nn.Linear(4, 4), torch.nn.Dropout(0.5),
-        torch.nn.MultiheadAttention(4, 2, dropout=0.5),
-        torch.nn.BatchNorm1d(4)).train()
-    tool['dropout_off_'](model)
-    assert [m.training for m in model] == [True, False, False, True]
-    x = torch.ones(8, 4)
-    assert torch.equal(model[1](x), x)  # dropout is the identity now
+@pytest.mark.slow
+def test_bad_inputs_fail_with_one_line(tmp_path):
+    assert failure('training', '--official-root', str(tmp_path)) == (
+        f'error: {tmp_path}: not an official SeqFormer checkout (no '
+        'models/seqformer.py)')
+    message = failure('inference', '--config', 'configs/nothing_here.py')
+    assert message.startswith('error: config not found: '
+                              'configs/nothing_here.py')
+    assert failure(
+        'mode-memory', '--modes',
+        'offline').startswith('error: offline keeps per-frame mask features')

@@ -1,28 +1,19 @@
-"""tools/analysis_tools/compare_modes.py and benchmark_mode_memory.py: mode
-specs, AP and agreement computations, and tiny runs that fill the tables."""
+"""``benchmark.py modes`` and ``benchmark.py mode-memory``: tiny runs that
+fill the tables (the library: tests/test_benchmark)."""
 import json
 import os.path as osp
 import re
 import sys
 
-import numpy as np
-import pycocotools.mask as mask_util
 import pytest
 
 from mmseqformer.datasets.synthetic import (LONG_SPLIT, LongSyntheticVISSpec,
                                             make_long_videos)
-from tests.conftest import (REPO_ROOT, markdown_table_rows,
-                            run_analysis_tool_module)
-from tests.conftest import run_tool as run
+from mmseqformer.testing import REPO_ROOT, TINY_CONFIG, markdown_table_rows
+from mmseqformer.testing import run_tool as run
 
-TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
+BENCHMARK = 'tools/analysis_tools/benchmark.py'
 NUMBER = re.compile(r'^\d+(\.\d+)?$')
-
-
-@pytest.fixture(scope='module')
-def tool():
-    return run_analysis_tool_module('compare_modes.py')
-
 
 table_rows = markdown_table_rows
 
@@ -34,122 +25,6 @@ def tables(printed: str) -> dict:
         section.split(':', 1)[0]: table_rows(section)
         for section in sections
     }
-
-
-# ---------------------------------------------------------------------------
-# Pieces
-# ---------------------------------------------------------------------------
-
-
-def test_mode_specs(tool):
-    parse = tool['parse_mode_spec']
-    assert parse('online').options == {}
-    assert parse('window:8').options == dict(window=8)
-    assert parse('clips:5:2').options == dict(clip_length=5, overlap=2)
-    assert parse('window:8:similarity_thr=0.3').options == dict(
-        window=8, similarity_thr=0.3)
-    assert parse('offline:none').options == dict(chunk_size=None)
-    assert parse('clips:5:2').file_stem == 'clips-5-2'
-    with pytest.raises(ValueError, match="'windows' is not one of"):
-        parse('windows:8')
-    with pytest.raises(ValueError, match='needs a name'):
-        parse('online:3')
-    with pytest.raises(ValueError, match="no option 'stride'.*max_lost"):
-        parse('window:8:stride=2')
-    with pytest.raises(ValueError, match="'x' is not a number"):
-        parse('clips:x')
-    with pytest.raises(ValueError, match='given twice'):
-        parse('window:8:window=4')
-
-
-def ground_truth_entries(official: dict, score: float = 1.0) -> list:
-    return [
-        dict(
-            video_id=ann['video_id'],
-            category_id=ann['category_id'],
-            score=score,
-            segmentations=ann['segmentations'])
-        for ann in official['annotations']
-    ]
-
-
-def test_ap_of_both_layouts(tool, synthetic_root):
-    official_file = osp.join(synthetic_root, 'valid.json')
-    cocovid_file = osp.join(synthetic_root,
-                            'annotations/synthetic_vis_valid.json')
-    with open(official_file) as f:
-        entries = ground_truth_entries(json.load(f))
-    ap = tool['youtube_vis_ap']
-    for ann_file in (official_file, cocovid_file):
-        # AR1 < 1: one track per video cannot find every instance.
-        perfect = ap(ann_file, entries)
-        assert perfect == pytest.approx(
-            dict(AP=1, AP50=1, AP75=1, AR1=perfect['AR1'], AR10=1), abs=1e-6)
-        assert perfect['AR1'] < 1
-    # Half of the tracks, with a wrong class for one of them: AP < 1, the
-    # same from both layouts.
-    half = entries[::2]
-    half[0] = dict(
-        half[0], category_id=9 if half[0]['category_id'] != 9 else 2)
-    official_ap = ap(official_file, half)
-    assert 0 < official_ap['AP'] < 1
-    assert ap(cocovid_file, half) == pytest.approx(official_ap)
-    assert ap(official_file, []) == dict(
-        AP=0.0, AP50=0.0, AP75=0.0, AR1=0.0, AR10=0.0)
-
-
-def entry(masks, score=1.0) -> dict:
-    """A results entry from (T, H, W) masks (None for a frame without)."""
-    segmentations = []
-    for mask in masks:
-        rle = mask_util.encode(np.asfortranarray(mask.astype(np.uint8)))
-        rle['counts'] = rle['counts'].decode()
-        segmentations.append(rle)
-    return dict(
-        video_id=1, category_id=1, score=score, segmentations=segmentations)
-
-
-def test_agreement_with_offline(tool):
-    agreement = tool['agreement_with_offline']
-    square = np.zeros((2, 8, 8), bool)
-    square[:, 0:4, 0:4] = True  # 16 pixels in both frames
-    shifted = np.zeros((2, 8, 8), bool)
-    shifted[0, 0:4, 2:6] = True  # IoU 8 / 24 in frame 0
-    offline = [entry(square), entry(~square, score=0.1)]
-    same = agreement(offline, [entry(square)], 0.5)
-    assert same == dict(mean_iou=1.0, matched=1.0, pairs=2)
-    # Frame 0: best of 1/3 and 0; frame 1: no mask at all.
-    other = agreement(offline, [entry(shifted), entry(~square)], 0.5)
-    assert other['mean_iou'] == pytest.approx((1 / 3 + 0) / 2)
-    assert other['matched'] == 0.0 and other['pairs'] == 2
-    # The low-scoring offline entry counts only below its score.
-    assert agreement(offline, [entry(square)], 0.05)['pairs'] == 4
-    assert np.isnan(agreement(offline, [], 2.0)['mean_iou'])
-
-
-def test_category_ids_by_class_name(tool):
-    categories = [dict(id=9, name='triangle'), dict(id=2, name='ellipse')]
-    ids = tool['label_category_ids']
-    assert ids(['ellipse', 'triangle'], categories, 'a.json') == [2, 9]
-    assert ids(None, categories, 'a.json') == [2, 9]
-    with pytest.raises(ValueError, match="a.json: no category named 'box'"):
-        ids(['ellipse', 'box'], categories, 'a.json')
-
-
-def test_inputs_are_checked_before_any_run(tool, synthetic_root, tmp_path):
-    main = tool['main']
-    base = [TINY_CONFIG, TINY_CONFIG, '--work-dir', str(tmp_path)]
-    ann = osp.join(synthetic_root, 'valid.json')
-    with pytest.raises(SystemExit, match='one --img-root per --ann'):
-        main(base + ['--ann', ann])
-    with pytest.raises(SystemExit, match=r'frame 0: .*does not exist'):
-        main(base + ['--ann', ann, '--img-root', str(tmp_path)])
-    with pytest.raises(SystemExit, match='not both'):
-        main(base +
-             ['--ann', ann, '--img-root',
-              str(tmp_path), '--video', ann])
-    with pytest.raises(SystemExit, match="mode 'clips:0:x'"):
-        main(base + ['--video', ann, '--modes', 'clips:0:x'])
 
 
 # ---------------------------------------------------------------------------
@@ -190,10 +65,10 @@ def test_tables_of_annotated_sets(long_root, tiny_checkpoint, tmp_path):
     frames = osp.join(long_root, LONG_SPLIT, 'JPEGImages')
     work_dir = tmp_path / 'work'
     printed = run([
-        sys.executable, 'tools/analysis_tools/compare_modes.py', TINY_CONFIG,
-        tiny_checkpoint, '--ann', official, '--img-root', frames, '--ann',
-        cocovid, '--img-root', frames, '--modes', 'offline', 'window:2',
-        '--threads', '1', '--work-dir',
+        sys.executable, BENCHMARK, 'modes', TINY_CONFIG, tiny_checkpoint,
+        '--ann', official, '--img-root', frames, '--ann', cocovid,
+        '--img-root', frames, '--modes', 'offline', 'window:2', '--threads',
+        '1', '--work-dir',
         str(work_dir)
     ])
     by_set = tables(printed)
@@ -222,9 +97,9 @@ def test_table_of_one_video_against_offline(long_root, tiny_checkpoint,
                                             tmp_path):
     video = osp.join(long_root, LONG_SPLIT, 'JPEGImages', f'{LONG_SPLIT}_000')
     printed = run([
-        sys.executable, 'tools/analysis_tools/compare_modes.py', TINY_CONFIG,
-        tiny_checkpoint, '--video', video, '--modes', 'online', 'clips:3',
-        '--score-thr', '0', '--threads', '1', '--work-dir',
+        sys.executable, BENCHMARK, 'modes', TINY_CONFIG, tiny_checkpoint,
+        '--video', video, '--modes', 'online', 'clips:3', '--score-thr', '0',
+        '--threads', '1', '--work-dir',
         str(tmp_path)
     ])
     rows = tables(printed)[f'{LONG_SPLIT}_000']
@@ -243,9 +118,8 @@ def test_table_of_one_video_against_offline(long_root, tiny_checkpoint,
 @pytest.mark.slow
 def test_memory_benchmark_fills_its_table():
     printed = run([
-        sys.executable, 'tools/analysis_tools/benchmark_mode_memory.py',
-        '--frames', '3', '6', '--modes', 'online', 'clips:2', '--size', '64',
-        '96', '--threads', '1'
+        sys.executable, BENCHMARK, 'mode-memory', '--frames', '3', '6',
+        '--modes', 'online', 'clips:2', '--size', '64', '96', '--threads', '1'
     ])
     rows = table_rows(printed)
     assert [row[0] for row in rows] == ['online', 'clips:2']

@@ -10,8 +10,7 @@ import pycocotools.mask as mask_util
 import pytest
 
 from mmseqformer.datasets.converters import read_instance_png
-from mmseqformer.testing import moving_block_video
-from tests.conftest import REPO_ROOT, run_tool
+from mmseqformer.testing import REPO_ROOT, moving_block_video, run_tool
 from tests.test_tools.test_video_demo import CONFIG, checkpoint  # noqa: F401
 
 NUM_FRAMES = 4

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from mmseqformer.testing import REPO_ROOT
 
 #: The scripts under tools/ (modules they share have no __main__ block).
 TOOLS = sorted(
@@ -48,3 +48,32 @@ def test_tool_runs_from_a_source_checkout(tool, tmp_path):
         timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'usage:' in result.stdout
+
+
+def _imported_modules(path: str) -> set:
+    """Top-level names of every module a file imports."""
+    import ast
+    names = set()
+    for node in ast.walk(ast.parse(open(path).read(), path)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split('.')[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split('.')[0])
+        elif isinstance(node, ast.ImportFrom):  # from . import x
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_no_tool_imports_another():
+    """Shared code lives in the package: a tool imports no other file
+    under tools/ (no module of that name, no relative import)."""
+    paths = glob.glob(
+        osp.join(REPO_ROOT, 'tools', '**', '*.py'), recursive=True)
+    tool_names = {osp.splitext(osp.basename(path))[0] for path in paths}
+    assert len(tool_names) > 10 and 'benchmark' in tool_names
+    offenders = {
+        osp.relpath(path, REPO_ROOT): sorted(_imported_modules(path)
+                                             & tool_names)
+        for path in paths
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}

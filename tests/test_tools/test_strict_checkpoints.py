@@ -12,8 +12,8 @@ import torch
 from mmengine.config import Config
 
 from mmseqformer.apis import init_vis_model
+from mmseqformer.testing import REPO_ROOT, run_tool
 from mmseqformer.utils import CheckpointMismatchError
-from tests.conftest import REPO_ROOT, run_tool
 
 CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
 RENAMED = 'track_head.query_embedding.weight'

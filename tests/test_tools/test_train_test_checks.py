@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO_ROOT, TINY_CONFIG
+from mmseqformer.testing import REPO_ROOT, TINY_CONFIG
 
 R50 = osp.join(REPO_ROOT, 'configs/seqformer_r50.py')
 R50_START = 'checkpoints/seqformer_r50_coco-pretrained.pth'

@@ -16,8 +16,8 @@ import zipfile
 
 import pytest
 
-from tests.conftest import REPO_ROOT
-from tests.conftest import run_tool as run
+from mmseqformer.testing import REPO_ROOT
+from mmseqformer.testing import run_tool as run
 
 CONFIG = 'configs/baselines/mask2former_r18-tiny_1xb2-1200it_synthetic.py'
 

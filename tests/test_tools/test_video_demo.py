@@ -12,7 +12,7 @@ import torch
 from mmseqformer.apis import (FrameFolderSource, VideoPrediction,
                               build_video_visualizer, init_vis_model,
                               open_video_source, write_prediction_video)
-from tests.conftest import noisy_tiny_vis_model, run_tool
+from mmseqformer.testing import noisy_tiny_vis_model, run_tool
 
 CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
 

@@ -33,7 +33,7 @@ from mmseqformer.deploy import export_onnx  # noqa: E402
 from mmseqformer.deploy.parity import TOLERANCE  # noqa: E402
 from mmseqformer.deploy.parity import backend_differences  # noqa: E402
 from mmseqformer.deploy.parity import parity_failures  # noqa: E402
-from mmseqformer.deploy.parity import synthetic_video  # noqa: E402
+from mmseqformer.testing import moving_block_video  # noqa: E402
 from mmseqformer.utils import (  # noqa: E402
     CheckpointMismatchError, ConfigNotFoundError)
 from mmseqformer.utils.tool_config import add_non_strict_argument  # noqa
@@ -101,7 +101,7 @@ def main() -> None:
         backend='onnxruntime')
     _, height, width = args.trace_size
     # Another size than the traced one: dynamic sizes must stay dynamic.
-    frames = synthetic_video(3, (height + 37, width + 53))
+    frames = moving_block_video(3, (height + 37, width + 53))
     differences = backend_differences(model, onnx_model, frames)
     print('ONNX Runtime vs PyTorch, largest absolute differences on a '
           f'3-frame {height + 37}x{width + 53} video: class logits '

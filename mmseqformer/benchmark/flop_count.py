@@ -3,11 +3,11 @@
 :class:`ArithmeticCounter` counts the floating-point operations of the
 matrix products and convolutions that run while it is active (PyTorch's own
 formulas from ``torch.utils.flop_counter``, plus oneDNN's fused linear that
-:class:`~mmseqformer.models.layers.cpu_fused_ffn.CPUFusedFFN` calls at CPU
-inference). Elementwise work is left out: it is memory-bound, and the
-matrix products are what a machine's matmul rate (``benchmark_runs.
-matmul_gflops``) bounds. Total arithmetic over that rate is the time no
-implementation of the same model gets under on that machine.
+:class:`~mmseqformer.ops.CPUFusedFFN` calls at CPU inference). Elementwise
+work is left out: it is memory-bound, and the matrix products are what a
+machine's matmul rate (:func:`~mmseqformer.benchmark.timing.matmul_gflops`)
+bounds. Total arithmetic over that rate is the time no implementation of
+the same model gets under on that machine.
 
 A dispatch mode rather than ``torch.utils.flop_counter.FlopCounterMode``:
 that one also tracks modules with autograd hooks, which fail on the
@@ -71,8 +71,7 @@ class ArithmeticCounter(TorchDispatchMode):
         out = func(*args, **kwargs)
         packet = func._overloadpacket
         if packet in FLOP_FORMULAS:
-            self.by_op[str(packet)] += formula_flops(packet, args, kwargs,
-                                                     out)
+            self.by_op[str(packet)] += formula_flops(packet, args, kwargs, out)
         elif str(packet) == 'mkldnn._linear_pointwise':
             self.by_op[str(packet)] += fused_linear_flops(*args)
         return out

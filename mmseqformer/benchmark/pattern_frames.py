@@ -1,7 +1,7 @@
 """Synthetic frames for benchmarks, drawn one by one as they are read.
 
-Only numpy: the official code's children of the benchmarks (run with
-another environment's Python) read the same frames.
+Only numpy: the official code's children (another environment's Python)
+read the same frames.
 """
 from typing import Iterator
 

@@ -1,7 +1,6 @@
 """A synthetic video for benchmarks, drawn frame by frame as it is read."""
-from pattern_frames import PatternFrames
-
 from mmseqformer.apis import VideoSource
+from .pattern_frames import PatternFrames
 
 
 class PatternVideo(PatternFrames, VideoSource):

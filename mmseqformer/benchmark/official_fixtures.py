@@ -1,17 +1,18 @@
-"""Make the golden fixtures of ``tests/test_models/test_official_parity.py``.
+"""The golden fixtures of ``tests/test_models/test_official_parity.py``.
 
 The fixtures in ``tests/data/official_tiny/`` and
 ``tests/data/official_r50_keys.json`` were made once, with the official
 SeqFormer code (wjf5203/SeqFormer at commit
 94272384dfa357dab6c4a6cc08af4e5073942fb5, run on PyTorch 2.13 / torchvision
-0.28 on a CPU through ``official_seqformer.py``'s run-time patches), by::
+0.28 on a CPU through :mod:`.official_code`'s run-time patches), by::
 
-    python tools/analysis_tools/make_official_fixtures.py \
-        --official-root PATH/TO/SeqFormer
+    python tools/analysis_tools/official/make_official_fixtures.py \\
+        --official-root PATH/TO/SeqFormer [--official-python PYTHON]
 
-(the ``python`` of an environment with torchvision and scipy; the official
-code is imported from the checkout, nothing of it is in this repository).
-Run again, the script rewrites the same numbers (everything is seeded and
+(the official code runs in the ``python`` of an environment with
+torchvision and scipy; it is imported from the checkout, nothing of it is
+in this repository).
+Run again, it rewrites the same numbers (everything is seeded and
 computed in float64 on the CPU).
 
 What it makes:
@@ -46,23 +47,16 @@ What it makes:
   the gradients of :data:`GRAD_KEYS` (flattened; the first 2048 values of
   the larger ones).
 """
-import argparse
 import json
 import os
 import os.path as osp
-import sys
 from typing import Dict, List
 
 import torch
 from torch import nn
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-
-from official_seqformer import (  # noqa: E402
-    OFFICIAL_COMMIT, build_official_model, import_official,
-    randomize_official_)
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from .official_code import (OFFICIAL_COMMIT, build_official_model,
+                            import_official, randomize_official_)
 
 #: The tiny official model: ``main.py`` arguments (the official training
 #: scripts' flags --with_box_refine --rel_coord --masks, YouTube-VIS's 42
@@ -133,18 +127,6 @@ TRAIN_INSTANCES = (
     ((5, (0, 1, 2)), (17, (0, 2))),  # clip 0: the second is absent in 1
     ((33, (0, 1, 2)), (2, (1, 2))),  # clip 1: the second appears in 1
 )
-
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        '--official-root', required=True, help='official SeqFormer checkout')
-    parser.add_argument(
-        '--out-dir',
-        default=osp.join(REPO_ROOT, 'tests', 'data'),
-        help='where official_r50_keys.json and official_tiny/ go')
-    parser.add_argument('--seed', type=int, default=0)
-    return parser.parse_args()
 
 
 def tiny_resnet(frozen_bn: type) -> nn.Module:
@@ -339,14 +321,21 @@ def train_fixture(model: nn.Module, criterion: nn.Module, official,
         })
 
 
-def main() -> None:
-    args = parse_args()
-    official = import_official(args.official_root)
-    tiny_dir = osp.join(args.out_dir, 'official_tiny')
+def write_official_fixtures(settings: dict) -> None:
+    """Write ``official_r50_keys.json`` and ``official_tiny/`` into
+    ``settings['out_dir']`` from the official checkout
+    ``settings['official_root']`` with ``settings['seed']`` (see the module
+    docstring) and print their sizes. A target of
+    :func:`~.child_process.child_command`: it runs in the official code's
+    environment."""
+    official_root, out_dir, seed = (settings['official_root'],
+                                    settings['out_dir'], settings['seed'])
+    official = import_official(official_root)
+    tiny_dir = osp.join(out_dir, 'official_tiny')
     os.makedirs(tiny_dir, exist_ok=True)
-    with open(osp.join(args.out_dir, 'official_r50_keys.json'), 'w') as f:
-        json.dump(r50_keys(args.official_root), f, indent=0)
-    model, criterion = build_tiny(args.official_root, args.seed)
+    with open(osp.join(out_dir, 'official_r50_keys.json'), 'w') as f:
+        json.dump(r50_keys(official_root), f, indent=0)
+    model, criterion = build_tiny(official_root, seed)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     torch.save(
         {
@@ -362,15 +351,10 @@ def main() -> None:
             'backbone_widths': TINY_WIDTHS,
         }, osp.join(tiny_dir, 'weights.pth'))
     torch.save(
-        inference_fixture(model, args.seed), osp.join(tiny_dir,
-                                                      'inference.pth'))
+        inference_fixture(model, seed), osp.join(tiny_dir, 'inference.pth'))
     torch.save(
-        train_fixture(model, criterion, official, args.seed),
+        train_fixture(model, criterion, official, seed),
         osp.join(tiny_dir, 'train_step.pth'))
     for name in sorted(os.listdir(tiny_dir)):
         size = osp.getsize(osp.join(tiny_dir, name))
         print(f'{osp.join(tiny_dir, name)}: {size / 1024:.0f} kB')
-
-
-if __name__ == '__main__':
-    main()

@@ -28,11 +28,14 @@ modules build and run its own model on today's PyTorch, on any device:
   fork of ``pycocotools``) are replaced by placeholders when absent, and
   ``Tensor.cuda()`` returns the tensor itself when there is no GPU.
 
-Typical use (``python`` of an environment with torchvision and scipy)::
+Typical use (``python`` of an environment with torchvision and scipy;
+there, import this module as
+:func:`~mmseqformer.benchmark.child_process.child_command` does, with
+``standalone=True``)::
 
-    from official_seqformer import (build_official_model,
-                                    randomize_official_,
-                                    save_official_checkpoint)
+    from mmseqformer.benchmark.official_code import (
+        build_official_model, randomize_official_, run_official_script,
+        save_official_checkpoint)
     model, criterion, post = build_official_model(
         'path/to/SeqFormer', script='inference.py', masks=True)
     randomize_official_(model, seed=0)
