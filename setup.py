@@ -9,7 +9,6 @@ finds them. An editable install links them there instead.
 import os
 import os.path as osp
 import shutil
-
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
@@ -32,7 +31,8 @@ class BuildPyWithConfigs(build_py):
             if osp.isdir(src):
                 shutil.rmtree(dst, ignore_errors=True)
                 shutil.copytree(
-                    src, dst,
+                    src,
+                    dst,
                     ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
             elif osp.isfile(src):
                 self.mkpath(mim)

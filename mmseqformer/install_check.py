@@ -18,15 +18,20 @@ from packaging.version import Version
 
 #: Where the packages come from when one is missing or unfit.
 INSTALL_HINT = {
-    'torch': 'pip install "torch>=2.1" (a CUDA build from pytorch.org on GPU '
+    'torch':
+    'pip install "torch>=2.1" (a CUDA build from pytorch.org on GPU '
     'machines)',
-    'mmcv': 'mim install "mmcv==2.1.0" (prebuilt, torch 2.1 + CUDA) or, '
+    'mmcv':
+    'mim install "mmcv==2.1.0" (prebuilt, torch 2.1 + CUDA) or, '
     'after torch, MMCV_WITH_OPS=1 pip install --no-build-isolation '
     '--no-cache-dir "mmcv==2.1.0" (add FORCE_CUDA=1 on a GPU machine; '
     'docs/get_started.md)',
-    'mmengine': 'pip install "mmengine>=0.10,<0.12"',
-    'mmdet': 'pip install "mmdet>=3.3,<3.4"',
-    'numpy': 'pip install "numpy<2"',
+    'mmengine':
+    'pip install "mmengine>=0.10,<0.12"',
+    'mmdet':
+    'pip install "mmdet>=3.3,<3.4"',
+    'numpy':
+    'pip install "numpy<2"',
 }
 
 
@@ -81,9 +86,8 @@ def stack_problems(versions: Dict[str, Optional[Version]]) -> List[str]:
             mmengine < Version('0.11'):
         # torch 2.6 made weights_only=True the default of torch.load, and
         # mmengine 0.10 cannot read its own checkpoints then.
-        need(
-            'mmengine', f'0.10 cannot load checkpoints under torch {torch}',
-            'pip install "mmengine==0.11.0rc3", or use torch < 2.6')
+        need('mmengine', f'0.10 cannot load checkpoints under torch {torch}',
+             'pip install "mmengine==0.11.0rc3", or use torch < 2.6')
     if mmdet is None or not Version('3.3') <= mmdet < Version('3.4'):
         need('mmdet', '3.3.x is needed')
     if numpy is None:

@@ -24,14 +24,15 @@ import sys
 # Let configs' `custom_imports = ['mmseqformer']` work from a source checkout.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.config import Config
+from mmengine.registry import RUNNERS
 
-from mmseqformer.datasets.ytvis_format import (  # noqa: E402
-    VISAnnotationError, has_ground_truth, load_json_file)
-from mmseqformer.engine import check_checkpoint_fits_config  # noqa: E402
-from mmseqformer.utils import (  # noqa: E402
-    CheckpointMismatchError, add_common_arguments, load_tool_config)
+from mmseqformer.datasets.ytvis_format import (VISAnnotationError,
+                                               has_ground_truth,
+                                               load_json_file)
+from mmseqformer.engine import check_checkpoint_fits_config
+from mmseqformer.utils import (CheckpointMismatchError, add_common_arguments,
+                               load_tool_config)
 
 #: How the paper's columns are named in the printed summary.
 SUMMARY_NAMES = {

@@ -17,15 +17,15 @@ import sys
 # Let configs' `custom_imports = ['mmseqformer']` work from a source checkout.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
+import torch
+from mmengine.config import Config
+from mmengine.registry import RUNNERS
 
-from mmseqformer.engine import amp_optim_wrapper  # noqa: E402
-from mmseqformer.utils import add_common_arguments, load_tool_config  # noqa
-from mmseqformer.utils.checkpoint_fit import (  # noqa: E402
-    CheckpointMismatchError, LoadFromNotFoundError, check_load_from,
-    is_local_path)
+from mmseqformer.engine import amp_optim_wrapper
+from mmseqformer.utils import add_common_arguments, load_tool_config
+from mmseqformer.utils.checkpoint_fit import (CheckpointMismatchError,
+                                              LoadFromNotFoundError,
+                                              check_load_from, is_local_path)
 
 
 def parse_args() -> argparse.Namespace:

@@ -167,7 +167,10 @@ test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=200, max_keep_ckpts=2,
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=200,
+        max_keep_ckpts=2,
         save_last=True),
     visualization=dict(type='TrackVisualizationHook', draw=False))
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=False)

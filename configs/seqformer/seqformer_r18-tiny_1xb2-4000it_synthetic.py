@@ -31,11 +31,15 @@ model = dict(
     encoder=dict(
         num_layers=2,
         layer_cfg=dict(
-            self_attn_cfg=dict(embed_dims=embed_dims, num_heads=4,
-                               dropout=0.0, training_sampler='grid_sample'),
-            ffn_cfg=dict(embed_dims=embed_dims,
-                         feedforward_channels=4 * embed_dims,
-                         ffn_drop=0.0))),
+            self_attn_cfg=dict(
+                embed_dims=embed_dims,
+                num_heads=4,
+                dropout=0.0,
+                training_sampler='grid_sample'),
+            ffn_cfg=dict(
+                embed_dims=embed_dims,
+                feedforward_channels=4 * embed_dims,
+                ffn_drop=0.0))),
     positional_encoding=dict(num_feats=embed_dims // 2),
     track_head=dict(
         num_classes=3,
@@ -44,13 +48,19 @@ model = dict(
         decoder=dict(
             num_layers=3,
             layer_cfg=dict(
-                self_attn_cfg=dict(embed_dims=embed_dims, num_heads=4,
-                                   attn_drop=0.0, proj_drop=0.0),
-                cross_attn_cfg=dict(embed_dims=embed_dims, num_heads=4,
-                                    training_sampler='grid_sample'),
-                ffn_cfg=dict(embed_dims=embed_dims,
-                             feedforward_channels=4 * embed_dims,
-                             ffn_drop=0.0),
+                self_attn_cfg=dict(
+                    embed_dims=embed_dims,
+                    num_heads=4,
+                    attn_drop=0.0,
+                    proj_drop=0.0),
+                cross_attn_cfg=dict(
+                    embed_dims=embed_dims,
+                    num_heads=4,
+                    training_sampler='grid_sample'),
+                ffn_cfg=dict(
+                    embed_dims=embed_dims,
+                    feedforward_channels=4 * embed_dims,
+                    ffn_drop=0.0),
                 dropout=0.0)),
         mask_branch=dict(mid_channels=32, out_channels=8)))
 
@@ -62,15 +72,21 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=5e-4, weight_decay=1e-4),
     clip_grad=dict(max_norm=1.0, norm_type=2),
-    paramwise_cfg=dict(custom_keys={
-        'sampling_offsets': dict(lr_mult=0.1),
-        'reference_points': dict(lr_mult=0.1),
-    }))
+    paramwise_cfg=dict(
+        custom_keys={
+            'sampling_offsets': dict(lr_mult=0.1),
+            'reference_points': dict(lr_mult=0.1),
+        }))
 max_iters = 4000
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(type='MultiStepLR', begin=0, end=max_iters, by_epoch=False,
-         milestones=[3400], gamma=0.1),
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=max_iters,
+        by_epoch=False,
+        milestones=[3400],
+        gamma=0.1),
 ]
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
@@ -80,8 +96,12 @@ val_cfg = dict(type='RandomStatePreservingValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500,
-                    max_keep_ckpts=2, save_last=True),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=500,
+        max_keep_ckpts=2,
+        save_last=True),
     visualization=dict(type='TrackVisualizationHook', draw=False))
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=False)
 randomness = dict(seed=0)

@@ -16,6 +16,11 @@ _base_ = [
 load_from = 'checkpoints/seqformer_r50_coco-pretrained.pth'
 
 param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=12, by_epoch=True,
-         milestones=[2, 10], gamma=0.1)
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=12,
+        by_epoch=True,
+        milestones=[2, 10],
+        gamma=0.1)
 ]

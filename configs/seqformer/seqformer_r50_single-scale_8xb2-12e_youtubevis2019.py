@@ -11,5 +11,4 @@ model = dict(
     num_feature_levels=1,
     encoder=dict(layer_cfg=dict(self_attn_cfg=dict(num_levels=1))),
     track_head=dict(
-        decoder=dict(
-            layer_cfg=dict(cross_attn_cfg=dict(num_levels=1)))))
+        decoder=dict(layer_cfg=dict(cross_attn_cfg=dict(num_levels=1)))))

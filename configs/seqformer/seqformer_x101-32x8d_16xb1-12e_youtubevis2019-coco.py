@@ -17,6 +17,6 @@ model = dict(
         depth=101,
         groups=32,
         base_width=8,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='torchvision://resnext101_32x8d')))
+        init_cfg=dict(
+            type='Pretrained', checkpoint='torchvision://resnext101_32x8d')))
 train_dataloader = dict(batch_size=1, num_workers=1)

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from mmdet.registry import MODELS
 from mmengine.config import Config
-from mmengine.structures import InstanceData
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
+from mmengine.structures import InstanceData
 from torch import nn
 
 from ..install_check import check_cuda_ops

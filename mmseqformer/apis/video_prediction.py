@@ -16,10 +16,10 @@ import pycocotools.mask as mask_util
 import torch
 from mmengine.structures import InstanceData
 
-from ..utils.atomic_folder import atomic_output_folder
 from ..datasets.converters.instance_png import (compose_instance_id_map,
                                                 instance_png_name,
                                                 write_instance_png)
+from ..utils.atomic_folder import atomic_output_folder
 
 #: The index file of :meth:`VideoPrediction.write_instance_pngs`.
 INSTANCES_FILE = 'instances.json'

@@ -308,10 +308,8 @@ def train_fixture(model: nn.Module, criterion: nn.Module, official,
         clips=clips,
         padded_shape=tuple(samples.tensors.shape[-2:]),
         matchings=matchings,
-        losses={
-            k: v.detach()
-            for k, v in loss_dict.items() if k in weights
-        },
+        losses={k: v.detach()
+                for k, v in loss_dict.items() if k in weights},
         loss_weights={k: weights[k]
                       for k in loss_dict if k in weights},
         total_loss=total.detach(),
@@ -344,10 +342,8 @@ def write_official_fixtures(settings: dict) -> None:
                 for k, v in state.items()
             },
             'official_commit': OFFICIAL_COMMIT,
-            'args': {
-                k: getattr(model.args, k)
-                for k in TINY_ARGS
-            },
+            'args': {k: getattr(model.args, k)
+                     for k in TINY_ARGS},
             'backbone_widths': TINY_WIDTHS,
         }, osp.join(tiny_dir, 'weights.pth'))
     torch.save(

@@ -131,8 +131,7 @@ def measure_both(settings: dict) -> dict:
             for code in CODES:
                 runs[code].append(run_code(settings, code))
     return {
-        code:
-        dict(
+        code: dict(
             seconds=median([s for run in code_runs for s in run['seconds']]),
             peak_gb=median([run['peak_gb'] for run in code_runs]),
             runs=[round(median(run['seconds']), 2) for run in code_runs],

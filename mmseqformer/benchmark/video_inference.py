@@ -175,10 +175,8 @@ def table(rows: List[dict], repeats: int) -> str:
 
 def speedups(rows: List[dict]) -> List[str]:
     """The official code's s / frame over ours, per length and mode."""
-    timed = {
-        (row['frames'], row['mode']): row['s_per_frame']
-        for row in rows if 's_per_frame' in row
-    }
+    timed = {(row['frames'], row['mode']): row['s_per_frame']
+             for row in rows if 's_per_frame' in row}
     lines = []
     for (num_frames, mode), seconds in timed.items():
         official = timed.get((num_frames, 'official'))

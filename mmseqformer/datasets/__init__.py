@@ -14,9 +14,9 @@ from .ytvis_format import (VISAnnotationError, load_vis_annotations,
 __all__ = [
     'CocoPseudoVideoDataset', 'COCO_TO_YTVIS19', 'COCO_TO_YTVIS19_OFFICIAL',
     'DropClipWithoutInstances', 'FrameFileError', 'ImageToPseudoClip',
-    'SeqFormerClipSample',
-    'sample_clip_frames', 'YouTubeVISFormatDataset', 'VISAnnotationError',
-    'load_vis_annotations', 'official_to_cocovid', 'CocoVideoFields',
-    'coco_video_to_ytvis', 'instance_pngs_to_ytvis', 'parse_instance_mapping',
-    'read_instance_png', 'write_instance_png', 'ytvis_to_instance_pngs'
+    'SeqFormerClipSample', 'sample_clip_frames', 'YouTubeVISFormatDataset',
+    'VISAnnotationError', 'load_vis_annotations', 'official_to_cocovid',
+    'CocoVideoFields', 'coco_video_to_ytvis', 'instance_pngs_to_ytvis',
+    'parse_instance_mapping', 'read_instance_png', 'write_instance_png',
+    'ytvis_to_instance_pngs'
 ]

@@ -1,5 +1,4 @@
 """A video dataset for any YouTube-VIS-format annotation file."""
-import os.path as osp
 from typing import List, Optional, Sequence
 
 from mmdet.datasets import BaseVideoDataset

@@ -12,11 +12,10 @@ stride-8 size, ``n`` chosen queries.
 """
 from typing import Tuple
 
-import torch
 from mmdet.structures import DetDataSample
 from torch import Tensor, nn
 
-#: Input and output names of each graph (the ONNX Runtime engine uses them).
+#: Input and output names of each graph (the ONNX Runtime model uses them).
 FRAME_INPUTS = ('frames', )
 FRAME_OUTPUTS = ('inst_feats', 'frame_logits', 'references', 'mask_feats')
 INSTANCE_INPUTS = ('aggregated', )
@@ -52,8 +51,8 @@ class FramePathsGraph(nn.Module):
 
         Returns:
             tuple[Tensor]: ``inst_feats`` (num_layers, t, Q, C),
-            ``frame_logits`` (num_layers, t, Q, 1) if weighted, ``references`` (t, Q, 4) and
-            ``mask_feats`` (t, D, h, w).
+            ``frame_logits`` (num_layers, t, Q, 1) if weighted,
+            ``references`` (t, Q, 4) and ``mask_feats`` (t, D, h, w).
         """
         height, width = frames.shape[-2:]
         # Unpadded frames: the encoder builds no padding mask (it never
@@ -85,8 +84,8 @@ class InstancePathGraph(nn.Module):
     def forward(self, aggregated: Tensor) -> Tuple[Tensor, Tensor]:
         """
         Args:
-            aggregated (Tensor): (num_layers, Q, C) every layer's aggregated frame
-                features.
+            aggregated (Tensor): (num_layers, Q, C) every layer's aggregated
+                frame features.
 
         Returns:
             tuple[Tensor, Tensor]: class logits (Q, K) and instance queries
@@ -119,5 +118,5 @@ class InstanceMasksGraph(nn.Module):
         Returns:
             Tensor: (n, t, 2h, 2w) stride-4 mask logits.
         """
-        return self.model.instance_masks(mask_feats, inst_queries,
-                                         references, image_size)
+        return self.model.instance_masks(mask_feats, inst_queries, references,
+                                         image_size)

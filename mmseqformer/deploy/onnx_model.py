@@ -71,8 +71,7 @@ class OnnxVisModel:
         self.data_preprocessor = MODELS.build(
             config.model.data_preprocessor).eval()
         self._check_config()
-        self.test_cfg = video_test_cfg(
-            config.model.track_head.get('test_cfg'))
+        self.test_cfg = video_test_cfg(config.model.track_head.get('test_cfg'))
         self.weighted = self.meta['weighted']
         self.sessions = open_sessions(model_dir, self.meta, device,
                                       num_threads)
@@ -108,16 +107,14 @@ class OnnxVisModel:
             raise ValueError('mixed precision (amp) is not available with '
                              'the onnxruntime backend: the graphs are '
                              'float32')
-        return SeqFormerEngine(self, self.meta['aggregations'],
-                               self.test_cfg)
+        return SeqFormerEngine(self, self.meta['aggregations'], self.test_cfg)
 
     # The network steps (SeqFormerEngine), on the graphs.
 
     def _run(self, role: str, feeds: Dict[str, Tensor]) -> List[Tensor]:
-        outputs = self.sessions[role].run(None, {
-            name: _array(value)
-            for name, value in feeds.items()
-        })
+        outputs = self.sessions[role].run(
+            None, {name: _array(value)
+                   for name, value in feeds.items()})
         return [torch.from_numpy(output) for output in outputs]
 
     def frame_paths(self, inputs: Tensor,
@@ -213,8 +210,7 @@ def open_sessions(model_dir: str, meta: Dict, device: str,
     options.intra_op_num_threads = num_threads or torch.get_num_threads()
     providers = _providers(device, ort.get_available_providers())
     return {
-        role:
-        ort.InferenceSession(
+        role: ort.InferenceSession(
             osp.join(model_dir, graph['file']), options, providers=providers)
         for role, graph in meta['graphs'].items()
     }
@@ -244,9 +240,9 @@ def init_onnx_vis_model(model_dir: str,
 
 
 @VIS_BACKENDS.register_module('onnxruntime')
-def onnxruntime_backend(config: Union[str, Config, None],
-                        checkpoint: Optional[str], device: str,
-                        cfg_options: Optional[dict],
+def onnxruntime_backend(config: Union[str, Config,
+                                      None], checkpoint: Optional[str],
+                        device: str, cfg_options: Optional[dict],
                         strict: bool) -> OnnxVisModel:
     """The ``onnxruntime`` backend of ``init_vis_model``: ``checkpoint`` is
     the exported model folder (``strict`` has no meaning: the graphs are

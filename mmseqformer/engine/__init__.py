@@ -1,6 +1,6 @@
 from .hooks import WallClockBudgetHook
-from .optimizers import CPUBFloat16OptimWrapper, amp_optim_wrapper
 from .loops import RandomStatePreservingValLoop, preserved_random_state
+from .optimizers import CPUBFloat16OptimWrapper, amp_optim_wrapper
 from .runners import StrictAtomicRunner, check_checkpoint_fits_config
 
 __all__ = [

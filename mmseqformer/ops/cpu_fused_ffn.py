@@ -52,9 +52,8 @@ class CPUFusedFFN(RowFFN):
         Returns:
             Tensor: (N, C).
         """
-        if not (self._fusable and not self.training
-                and execution_backend(rows) == CPU_INFERENCE
-                and rows.dtype == torch.float32):
+        if not (self._fusable and not self.training and execution_backend(rows)
+                == CPU_INFERENCE and rows.dtype == torch.float32):
             return super().forward_rows(rows, identity)
         expand, project = self.layers[0][0], self.layers[1]
         hidden = torch.ops.mkldnn._linear_pointwise(rows, expand.weight,

@@ -111,9 +111,8 @@ def _sample(value: Tensor, spatial_shapes: Tensor, level_start_index: Tensor,
         check_cuda_ops(value.device)
         return MultiScaleDeformableAttnFunction.apply(
             value, spatial_shapes, level_start_index,
-            sampling_locations_from(reference_points, offsets,
-                                    spatial_shapes), weights,
-            valid_im2col_step(value.shape[0], im2col_step))
+            sampling_locations_from(reference_points, offsets, spatial_shapes),
+            weights, valid_im2col_step(value.shape[0], im2col_step))
     if backend == TRACE:
         return deformable_attn_grid_sample_at(value, spatial_shapes,
                                               reference_points, offsets,
@@ -121,7 +120,7 @@ def _sample(value: Tensor, spatial_shapes: Tensor, level_start_index: Tensor,
     if backend == CPU_TRAINING and training_sampler == 'grid_sample':
         return multi_scale_deformable_attn_pytorch(
             value, spatial_shapes,
-            sampling_locations_from(reference_points, offsets,
-                                    spatial_shapes), weights)
+            sampling_locations_from(reference_points, offsets, spatial_shapes),
+            weights)
     return deformable_attn_gather_at(value, spatial_shapes, reference_points,
                                      offsets, weights)

@@ -12,8 +12,7 @@ from mmengine.config import Config
 
 from ..utils.config_lookup import shipped_configs_dir
 
-R50_CONFIG = osp.join(shipped_configs_dir(),
-                      '_base_/models/seqformer_r50.py')
+R50_CONFIG = osp.join(shipped_configs_dir(), '_base_/models/seqformer_r50.py')
 
 #: embed_dims 32, 2 heads, 2 points, 1 encoder and 2 decoder layers, no
 #: dropout, 5 queries, 3 classes, 4 dynamic mask channels; ResNet-18 at a
@@ -54,11 +53,11 @@ TINY_OVERRIDES = dict(
         mask_branch=dict(mid_channels=16, out_channels=4),
         mask_head=dict(feat_channels=4)))
 
-
 #: The tiny official model of ``tests/data/official_tiny/`` (made with the
-#: official code by ``tools/analysis_tools/official/make_official_fixtures.py``), on
-#: top of :data:`TINY_OVERRIDES`: a backbone at a sixteenth of ResNet-18's
-#: width (channels 4-32), 2 encoder and 3 decoder layers, and the sizes the
+#: official code by
+#: ``tools/analysis_tools/official/make_official_fixtures.py``), on top of
+#: :data:`TINY_OVERRIDES`: a backbone at a sixteenth of ResNet-18's width
+#: (channels 4-32), 2 encoder and 3 decoder layers, and the sizes the
 #: official code fixes: GN with 32 groups, 300 queries (its inference
 #: hard-codes them), 42 classes (YouTube-VIS), a mask branch with C/4 and
 #: C/32 channels and 8 dynamic-conv channels.

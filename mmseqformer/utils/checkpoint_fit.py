@@ -64,8 +64,8 @@ def fit_problems(state: Dict[str, Tensor],
         if tuple(state[name].shape) != tuple(reference[name].shape)
     ]
     return [(what, keys)
-            for what, keys in (('missing from the checkpoint', missing),
-                               ('not in the model', unexpected),
+            for what, keys in (('missing from the checkpoint',
+                                missing), ('not in the model', unexpected),
                                ('shapes that do not fit', misshapen)) if keys]
 
 

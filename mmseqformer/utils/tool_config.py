@@ -12,7 +12,6 @@ from ..install_check import MissingCudaOpsError, check_cuda_ops
 from .config_lookup import ConfigNotFoundError, find_config
 from .dist_utils import setup_distributed_backend
 
-
 #: The runner the tools use: strict checkpoint loading, atomic saving.
 TOOL_RUNNER = 'StrictAtomicRunner'
 

@@ -56,8 +56,7 @@ def scene():
         stretch_speed=0.4)
     frames, masks = [], []
     for t in range(NUM_FRAMES):
-        image, visible = render_frame(background, [ellipse, rectangle], t,
-                                      rng)
+        image, visible = render_frame(background, [ellipse, rectangle], t, rng)
         frames.append(image)
         masks.append(visible[1].astype(bool))
     assert all(mask.sum() > 500 for mask in masks)  # visible throughout
@@ -68,7 +67,7 @@ def scene():
                          [('online', {}), ('window', dict(window=4)),
                           ('clips', dict(clip_length=3, overlap=1))])
 def test_an_object_visible_throughout_keeps_its_id(model, scene, mode,
-                                                    options):
+                                                   options):
     frames, masks = scene
     ids = []
     for frame in stream_vis(model, frames, mode=mode, **options):

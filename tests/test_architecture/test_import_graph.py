@@ -50,8 +50,8 @@ def _imports(path: str, module: str, is_package: bool) -> Set[str]:
                 if not is_package:
                     base = base[:-1]
                 base = base[:len(base) - node.level + 1]
-                target = '.'.join(base + [node.module] if node.module
-                                  else base)
+                target = '.'.join(base +
+                                  [node.module] if node.module else base)
             else:
                 target = node.module
             found.add(target)
@@ -113,5 +113,7 @@ def test_the_graph_reader_sees_lazy_and_relative_imports(tmp_path):
                     '    import mmseqformer.utils\n'
                     'from . import sibling\n')
     found = _imports(str(path), 'mmseqformer.apis.sub.mod', False)
-    assert {'mmseqformer.apis.deploy', 'mmseqformer.ops',
-            'mmseqformer.utils', 'mmseqformer.apis.sub.sibling'} <= found
+    assert {
+        'mmseqformer.apis.deploy', 'mmseqformer.ops', 'mmseqformer.utils',
+        'mmseqformer.apis.sub.sibling'
+    } <= found

@@ -31,8 +31,7 @@ def files_passed(call, black_boxes) -> Counter:
         if event == 'call':
             if not open_boxes and frame.f_code.co_filename.startswith(
                     PACKAGE_ROOT):
-                files[osp.relpath(frame.f_code.co_filename,
-                                  PACKAGE_ROOT)] += 1
+                files[osp.relpath(frame.f_code.co_filename, PACKAGE_ROOT)] += 1
             if frame.f_code in boxes:
                 open_boxes.append(frame)
         elif event == 'return' and open_boxes and frame is open_boxes[-1]:

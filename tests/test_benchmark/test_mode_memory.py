@@ -46,11 +46,8 @@ def test_peak_growth_and_ratio_per_mode():
 
 
 def test_gpu_runs_add_a_column_per_length():
-    rows = {
-        (mode, frames): row(0.5, peak_gpu_gb=0.25)
-        for mode in SETTINGS['modes']
-        for frames in SETTINGS['frames']
-    }
+    rows = {(mode, frames): row(0.5, peak_gpu_gb=0.25)
+            for mode in SETTINGS['modes'] for frames in SETTINGS['frames']}
     cells = markdown_table_rows(table(dict(SETTINGS, device='cuda'), rows))
     assert cells[0][4] == '0.250' and len(cells[0]) == 10
 

@@ -174,11 +174,9 @@ def test_cvat_style_export_converts_and_loads(cvat_export, tmp_path):
     # Back to CocoVID: every (track, frame) mask of the input is there.
     cocovid = official_to_cocovid(converted, 'ytvis.json')
     images = {image['id']: image for image in cocovid['images']}
-    back = {
-        (images[ann['image_id']]['file_name'], ann['category_id']):
-        mask_utils.decode(ann['segmentation'])
-        for ann in cocovid['annotations']
-    }
+    back = {(images[ann['image_id']]['file_name'], ann['category_id']):
+            mask_utils.decode(ann['segmentation'])
+            for ann in cocovid['annotations']}
     source_images = {image['id']: image for image in content['images']}
     expected = {}
     for ann in content['annotations']:

@@ -9,12 +9,14 @@ import pytest
 from PIL import Image
 
 from mmseqformer.datasets import VISAnnotationError, YouTubeVISFormatDataset
+# yapf: disable  (isort lays out this import)
 from mmseqformer.datasets.converters import (MAPPING_FILE,
                                              instance_pngs_to_ytvis,
                                              parse_instance_mapping,
                                              read_instance_png,
                                              write_instance_png,
                                              ytvis_to_instance_pngs)
+# yapf: enable
 from tests.test_datasets.test_coco_video_converter import (dataset_instances,
                                                            write_json)
 

@@ -217,9 +217,7 @@ def test_joint_config_coco_clips_get_the_official_training_sizes():
     whole = {shorter_side_resize_shape(480, 640, s, 768) for s in scales}
     cropped = {
         shorter_side_resize_shape(h, w, s, 768)
-        for h in range(384, 601)
-        for w in range(384, 601)
-        for s in scales
+        for h in range(384, 601) for w in range(384, 601) for s in scales
     }
     masks = np.zeros((2, 480, 640), np.uint8)
     masks[0, 100:300, 100:300] = 1

@@ -151,7 +151,7 @@ def test_traced_level_unflattening_keeps_sizes_symbolic():
     memory = torch.randn(2, 30, 5)
     eager = unflatten_levels(memory, shapes)
     assert [tuple(level.shape) for level in eager] == [(2, 5, 4, 6),
-                                                        (2, 5, 2, 3)]
+                                                       (2, 5, 2, 3)]
 
     def first_level(memory, shapes):
         return unflatten_levels(memory, shapes)[0]
@@ -162,7 +162,8 @@ def test_traced_level_unflattening_keeps_sizes_symbolic():
     other = torch.tensor([[3, 2], [1, 1]])
     memory = torch.randn(1, 7, 5)
     assert torch.equal(
-        traced(memory, other), unflatten_levels(memory, other)[0])
+        traced(memory, other),
+        unflatten_levels(memory, other)[0])
 
 
 def test_export_refuses_a_model_without_query_decomposition(

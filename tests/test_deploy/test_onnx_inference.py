@@ -173,8 +173,9 @@ def test_export_tool_then_demo_on_onnx_runtime(torch_model, tmp_path):
 @pytest.mark.slow
 def test_benchmark_runs_at_a_tiny_size():
     log = run_tool([
-        sys.executable, 'tools/analysis_tools/benchmark.py', 'onnx', '--config',
-        TINY_CONFIG, '--size', '64', '96', '--frames', '3', '--repeats', '1'
+        sys.executable, 'tools/analysis_tools/benchmark.py', 'onnx',
+        '--config', TINY_CONFIG, '--size', '64', '96', '--frames', '3',
+        '--repeats', '1'
     ])
     assert '| onnxruntime |' in log and '| pytorch |' in log
     assert 'same top pairs: True' in log

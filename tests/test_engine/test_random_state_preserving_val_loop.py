@@ -60,13 +60,12 @@ def test_validating_every_iteration_does_not_change_the_weights(
     (each validation draws a dataloader base seed from torch's generator,
     which moves the dropout masks of the next iterations), so the test can
     fail."""
-    weights = {
-        (interval, loop): train_weights(synthetic_root,
-                                        str(tmp_path / f'{loop}{interval}'),
-                                        interval, loop)
-        for loop in ('RandomStatePreservingValLoop', 'ValLoop')
-        for interval in (1, 4)
-    }
+    weights = {(interval, loop):
+               train_weights(synthetic_root,
+                             str(tmp_path / f'{loop}{interval}'), interval,
+                             loop)
+               for loop in ('RandomStatePreservingValLoop', 'ValLoop')
+               for interval in (1, 4)}
 
     def same(a, b):
         return all(torch.equal(a[key], b[key]) for key in a)
@@ -75,5 +74,5 @@ def test_validating_every_iteration_does_not_change_the_weights(
                 weights[4, 'RandomStatePreservingValLoop'])
     assert not same(weights[1, 'ValLoop'], weights[4, 'ValLoop'])
     # Validating only at the end leaves training as it was with either loop.
-    assert same(weights[4, 'ValLoop'],
-                weights[4, 'RandomStatePreservingValLoop'])
+    assert same(weights[4, 'ValLoop'], weights[4,
+                                               'RandomStatePreservingValLoop'])

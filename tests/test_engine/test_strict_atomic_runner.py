@@ -20,7 +20,8 @@ from tests.test_engine.toy_runner import build_runner
 def toy_command(work_dir, max_iters, *extra):
     return [
         sys.executable, '-m', 'tests.test_engine.toy_runner',
-        str(work_dir), str(max_iters), *extra
+        str(work_dir),
+        str(max_iters), *extra
     ]
 
 
@@ -64,11 +65,12 @@ def test_kill_while_writing_leaves_no_partial_checkpoint(tmp_path):
     assert 'iter_2.pth' not in names, 'a half-written checkpoint is visible'
     assert pointer(tmp_path) == 'iter_1.pth'
     assert is_complete(tmp_path / 'iter_1.pth')
-    leftovers = [n for n in names if n not in ('iter_1.pth',
-                                               'last_checkpoint')]
+    leftovers = [
+        n for n in names if n not in ('iter_1.pth', 'last_checkpoint')
+    ]
     # Only the hidden temporary file of iteration 2.
-    assert len(leftovers) == 1 and TEMPORARY_NAME.match(leftovers[0]).group(
-        'final') == 'iter_2.pth', names
+    assert len(leftovers) == 1 and TEMPORARY_NAME.match(
+        leftovers[0]).group('final') == 'iter_2.pth', names
 
     log = run_toy(tmp_path, 3, 'resume')
     assert 'resumed' in log.lower() and 'iter: 1' in log, log[-2000:]
@@ -79,8 +81,7 @@ def test_kill_while_writing_leaves_no_partial_checkpoint(tmp_path):
 
 
 @pytest.mark.slow
-def test_kill_before_the_pointer_moves_keeps_it_on_a_complete_file(
-        tmp_path):
+def test_kill_before_the_pointer_moves_keeps_it_on_a_complete_file(tmp_path):
     kill_at(tmp_path, 'pointer')
     assert is_complete(tmp_path / 'iter_2.pth')
     assert pointer(tmp_path) == 'iter_1.pth'
@@ -138,8 +139,9 @@ def test_file_that_is_not_a_checkpoint_is_named(tmp_path, content):
     path = tmp_path / 'weights.pth'
     path.write_bytes(content)
     runner = build_runner(str(tmp_path / 'test'), 1, load_from=str(path))
-    with pytest.raises(CheckpointMismatchError,
-                       match=rf'{path} is not a checkpoint torch can read'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=rf'{path} is not a checkpoint torch can read'):
         runner.load_or_resume()
 
 

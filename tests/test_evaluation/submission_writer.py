@@ -62,8 +62,11 @@ def write_pair(prefix: str, tag: int) -> None:
     metric = YouTubeVISEvalMetric(format_only=True, outfile_prefix=prefix)
     metric.dataset_meta = dict(classes=('shape', ), cat_ids=(7, ))
     metric.save_pred_results([
-        dict(video_id=tag, score=index / 200, category_id=1,
-             segmentations=[None]) for index in range(200)
+        dict(
+            video_id=tag,
+            score=index / 200,
+            category_id=1,
+            segmentations=[None]) for index in range(200)
     ])
 
 

@@ -51,7 +51,8 @@ PREDICTIONS = [
     (1, 7, 0.95, [box_mask(20, 10, 30, 20)] * 3),  # a false positive
     (1, 7, 0.9, [box_mask(2, 2, 12, 12)] * 3),
     (2, 7, 0.8, [box_mask(12, 4, 20, 20), None]),
-    (2, 9, 0.7, [box_mask(0, 0, 8, 8), box_mask(1, 1, 9, 9)]),
+    (2, 9, 0.7, [box_mask(0, 0, 8, 8),
+                 box_mask(1, 1, 9, 9)]),
 ]
 LENGTHS = {1: 3, 2: 2}
 

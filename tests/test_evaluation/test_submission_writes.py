@@ -22,7 +22,8 @@ NAMES = ['.results.versions', 'results.json', 'results.submission_file.zip']
 def writer(prefix, tag, *hang_at):
     return [
         sys.executable, '-m', 'tests.test_evaluation.submission_writer',
-        str(prefix), str(tag), *hang_at
+        str(prefix),
+        str(tag), *hang_at
     ]
 
 
@@ -45,8 +46,7 @@ def visible_tag(folder):
 
 @pytest.mark.slow
 @pytest.mark.parametrize('hang_at, survivor', [('json', 1), ('zip', 1),
-                                               ('switch', 1),
-                                               ('cleanup', 2)])
+                                               ('switch', 1), ('cleanup', 2)])
 def test_kill_leaves_the_old_or_the_new_pair(tmp_path, hang_at, survivor):
     write(str(tmp_path / 'results'), 1)
     kill_at(tmp_path / 'results', 2, hang_at)

@@ -22,6 +22,7 @@ from mmengine.evaluator import Evaluator
 
 from mmseqformer.datasets.ytvis_format import VISAnnotationError
 from mmseqformer.evaluation import VISTrackMetric, evaluate_identity_files
+# yapf: disable  (isort lays out this import)
 from mmseqformer.evaluation.functional import (ALL_VIDEOS, CLASS_AVERAGED,
                                                DET_AVERAGED,
                                                check_ground_truth,
@@ -30,6 +31,7 @@ from mmseqformer.evaluation.functional import (ALL_VIDEOS, CLASS_AVERAGED,
                                                import_trackeval_runner,
                                                load_ground_truth, load_results,
                                                select_hard_decisions)
+# yapf: enable
 from mmseqformer.testing import REPO_ROOT, run_tool
 from .test_youtube_vis_eval_metric import PIPELINE, predict_from_ground_truth
 
@@ -285,8 +287,7 @@ def swap_identities_midway(sample):
     """From the middle frame on, the first two instances trade ids."""
     ids = sorted({
         int(i)
-        for frame in sample
-        for i in frame.pred_track_instances.instances_id
+        for frame in sample for i in frame.pred_track_instances.instances_id
     })
     if len(ids) < 2:
         return sample

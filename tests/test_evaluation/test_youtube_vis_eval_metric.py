@@ -145,10 +145,9 @@ def test_rle_masks_match_ground_truth(valid_set, tmp_path):
         results = json.load(f)
     with open(osp.join(valid_set.data_root, 'valid.json')) as f:
         official = json.load(f)
-    gt_by_key = {
-        (a['video_id'], a['category_id'], json.dumps(a['segmentations'][0])): a
-        for a in official['annotations']
-    }
+    gt_by_key = {(a['video_id'], a['category_id'],
+                  json.dumps(a['segmentations'][0])): a
+                 for a in official['annotations']}
     matched = 0
     for result in results:
         for gt in gt_by_key.values():

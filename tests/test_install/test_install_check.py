@@ -14,7 +14,10 @@ from mmseqformer.utils.torch_compat import is_autocast_enabled
 def versions(**overrides):
     """The classic stack's versions, with some replaced (None: absent)."""
     found = dict(
-        torch='2.1.2', mmcv='2.1.0', mmengine='0.10.7', mmdet='3.3.0',
+        torch='2.1.2',
+        mmcv='2.1.0',
+        mmengine='0.10.7',
+        mmdet='3.3.0',
         numpy='1.26.4')
     found.update(overrides)
     return {
@@ -34,8 +37,10 @@ def versions(**overrides):
         dict(torch='2.1.0a0+git7bcf7da'),
         dict(torch='2.3.0a0+6ddf5cf', numpy='2.0.1'),
     ],
-    ids=['classic', 'main', 'torch-2.5', 'cuda', 'torch-2.1-source',
-         'torch-2.3-source-numpy-2'])
+    ids=[
+        'classic', 'main', 'torch-2.5', 'cuda', 'torch-2.1-source',
+        'torch-2.3-source-numpy-2'
+    ])
 def test_tested_stacks_pass(overrides):
     assert stack_problems(versions(**overrides)) == []
 

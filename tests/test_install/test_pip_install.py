@@ -24,8 +24,12 @@ from mmseqformer.version import __version__
 #: Versions of packages that a stack file leaves unpinned (what the
 #: tested environments had), and the cv2 distribution mmcv leaves in place.
 UNPINNED = {
-    'main': {'packaging': '25.0'},
-    'classic': {'packaging': '24.0'},
+    'main': {
+        'packaging': '25.0'
+    },
+    'classic': {
+        'packaging': '24.0'
+    },
 }
 
 
@@ -73,12 +77,16 @@ def stub_environment(folder, python: str, packages: dict) -> str:
     """A virtualenv at ``folder`` whose site-packages holds only the
     metadata of ``packages`` ({name: version}). Returns its Python."""
     subprocess.run([python, '-m', 'venv', '--without-pip',
-                    str(folder)], check=True)
+                    str(folder)],
+                   check=True)
     env_python = str(folder / 'bin' / 'python')
-    purelib = subprocess.run(
-        [env_python, '-c',
-         'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
-        check=True, capture_output=True, text=True).stdout.strip()
+    purelib = subprocess.run([
+        env_python, '-c',
+        'import sysconfig; print(sysconfig.get_paths()["purelib"])'
+    ],
+                             check=True,
+                             capture_output=True,
+                             text=True).stdout.strip()
     for name, version in packages.items():
         info = osp.join(purelib,
                         f'{name.replace("-", "_")}-{version}.dist-info')
@@ -97,13 +105,13 @@ def wheel(tmp_path_factory) -> str:
     of the files git lists (a build in the checkout would leave build/
     there, whose stale modules later wheels could pick up)."""
     source = str(tmp_path_factory.mktemp('source') / 'mmseqformer')
-    listed = subprocess.run(
-        ['git', 'ls-files', '-z', '--cached', '--others',
-         '--exclude-standard'],
-        cwd=REPO_ROOT,
-        check=True,
-        capture_output=True,
-        text=True).stdout.split('\0')
+    listed = subprocess.run([
+        'git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'
+    ],
+                            cwd=REPO_ROOT,
+                            check=True,
+                            capture_output=True,
+                            text=True).stdout.split('\0')
     for path in filter(None, listed):
         if osp.isfile(osp.join(REPO_ROOT, path)):
             os.makedirs(osp.join(source, osp.dirname(path)), exist_ok=True)
@@ -113,7 +121,10 @@ def wheel(tmp_path_factory) -> str:
         sys.executable, '-m', 'pip', 'wheel', '--no-deps',
         '--no-build-isolation', '--disable-pip-version-check', '-q', '-w',
         str(out), source
-    ], check=True, capture_output=True, cwd=str(out))
+    ],
+                   check=True,
+                   capture_output=True,
+                   cwd=str(out))
     wheels = glob.glob(str(out / 'mmseqformer-*.whl'))
     assert len(wheels) == 1, wheels
     return wheels[0]
@@ -122,8 +133,7 @@ def wheel(tmp_path_factory) -> str:
 def test_wheel_carries_configs_and_model_index(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     configs = sorted(
-        osp.relpath(path, REPO_ROOT)
-        for path in glob.glob(
+        osp.relpath(path, REPO_ROOT) for path in glob.glob(
             osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True))
     assert configs and all(f'mmseqformer/.mim/{path}' in names
                            for path in configs)
@@ -137,14 +147,15 @@ def test_install_into_an_openmmlab_environment_adds_only_mmseqformer(
         stack, wheel, tmp_path):
     versions = stack_versions(stack)
     assert {'torch', 'mmcv', 'mmengine', 'mmdet', 'numpy'} <= set(versions)
-    python = stub_environment(tmp_path / 'env', stack_python(stack),
-                              versions)
+    python = stub_environment(tmp_path / 'env', stack_python(stack), versions)
     report = tmp_path / 'report.json'
     result = subprocess.run([
         sys.executable, '-m', 'pip', '--python', python, 'install',
-        '--dry-run', '--no-index', '--disable-pip-version-check',
-        '--report', str(report), wheel
-    ], capture_output=True, text=True)
+        '--dry-run', '--no-index', '--disable-pip-version-check', '--report',
+        str(report), wheel
+    ],
+                            capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     installs = json.loads(report.read_text())['install']
     assert [(item['metadata']['name'], item['metadata']['version'])
@@ -159,7 +170,9 @@ def test_install_refuses_a_stack_it_cannot_use(wheel, tmp_path):
     result = subprocess.run([
         sys.executable, '-m', 'pip', '--python', python, 'install',
         '--dry-run', '--no-index', '--disable-pip-version-check', wheel
-    ], capture_output=True, text=True)
+    ],
+                            capture_output=True,
+                            text=True)
     assert result.returncode != 0
     assert 'mmdet' in result.stdout + result.stderr
 
@@ -172,16 +185,17 @@ def test_installed_wheel_builds_configs_by_name_outside_the_repo(
         sys.executable, '-m', 'pip', 'install', '--no-deps', '-q',
         '--disable-pip-version-check', '--target',
         str(target), wheel
-    ], check=True, capture_output=True)
-    code = (
-        'import mmseqformer\n'
-        'from mmseqformer.utils import find_config\n'
-        'from mmengine.config import Config\n'
-        'path = find_config("seqformer_r50")\n'
-        f'assert path.startswith({str(target)!r}), path\n'
-        f'assert mmseqformer.__file__.startswith({str(target)!r})\n'
-        'cfg = Config.fromfile(path)\n'
-        'print(cfg.model.type, cfg.model.track_head.num_classes)\n')
+    ],
+                   check=True,
+                   capture_output=True)
+    code = ('import mmseqformer\n'
+            'from mmseqformer.utils import find_config\n'
+            'from mmengine.config import Config\n'
+            'path = find_config("seqformer_r50")\n'
+            f'assert path.startswith({str(target)!r}), path\n'
+            f'assert mmseqformer.__file__.startswith({str(target)!r})\n'
+            'cfg = Config.fromfile(path)\n'
+            'print(cfg.model.type, cfg.model.track_head.num_classes)\n')
     env = dict(os.environ, PYTHONPATH=str(target))
     result = subprocess.run([sys.executable, '-c', code],
                             cwd=str(tmp_path),

@@ -65,16 +65,14 @@ def msda_inputs():
 
 
 @pytest.mark.parametrize('grad', [False, True])
-def test_deformable_sampling_runs_in_float32_under_autocast(
-        grad, monkeypatch):
+def test_deformable_sampling_runs_in_float32_under_autocast(grad, monkeypatch):
     """Inference and training paths: the sampling sees float32, the samples
     come back in bfloat16, close to float32."""
     attn, inputs = msda_inputs()
     seen = []
     sample = msda_sampling._sample
 
-    def recording(value, shapes, starts, references, offsets, weights,
-                  *args):
+    def recording(value, shapes, starts, references, offsets, weights, *args):
         seen.append(
             (value.dtype, references.dtype, offsets.dtype, weights.dtype))
         return sample(value, shapes, starts, references, offsets, weights,

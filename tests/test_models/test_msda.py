@@ -76,11 +76,7 @@ def test_training_with_either_sampler_equals_mmcv_in_float64(
     value, reference points, every parameter) as mmcv's module, in
     float64."""
     kwargs = dict(
-        embed_dims=16,
-        num_heads=2,
-        num_levels=2,
-        num_points=2,
-        dropout=0.0)
+        embed_dims=16, num_heads=2, num_levels=2, num_points=2, dropout=0.0)
     attn = FrameFoldedMSDA(training_sampler=sampler, **kwargs).double()
     torch.nn.init.normal_(attn.sampling_offsets.weight, std=0.1)
     torch.nn.init.normal_(attn.attention_weights.weight, std=0.1)
@@ -115,4 +111,5 @@ def test_training_with_either_sampler_equals_mmcv_in_float64(
 
 def test_an_unknown_training_sampler_is_named():
     with pytest.raises(ValueError, match="'bilinear'"):
-        FrameFoldedMSDA(embed_dims=16, num_heads=2, training_sampler='bilinear')
+        FrameFoldedMSDA(
+            embed_dims=16, num_heads=2, training_sampler='bilinear')

@@ -86,10 +86,9 @@ def test_converted_patch_merging_computes_what_the_official_one_does():
     official = swin_to_official(ours)
     norm = torch.nn.LayerNorm(24)
     reduction = torch.nn.Linear(24, 12, bias=False)
-    norm.load_state_dict({
-        k.split('.')[-1]: v
-        for k, v in official.items() if '.norm.' in k
-    })
+    norm.load_state_dict(
+        {k.split('.')[-1]: v
+         for k, v in official.items() if '.norm.' in k})
     reduction.weight.data = official['layers.0.downsample.reduction.weight']
     x = torch.randn(2, 4 * 6, 6)
     expected = official_patch_merging(x, 4, 6, norm, reduction)

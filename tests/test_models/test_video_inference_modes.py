@@ -166,8 +166,7 @@ def check_one_entry_per_track(streamed, prediction):
     assert len(prediction) == len(streamed)
     tracks = sorted({
         i
-        for frame in streamed
-        for i in frame.instances.instances_id.tolist()
+        for frame in streamed for i in frame.instances.instances_id.tolist()
     })
     assert prediction.instance_ids.tolist() == tracks
     for frame in streamed:

@@ -6,12 +6,15 @@ import torch
 import torch.nn.functional as F
 from mmdet.structures import DetDataSample, TrackDataSample
 
+# yapf: disable  (isort lays out this import)
 from mmseqformer.models.vis.video_postprocess import (VIDEO_TEST_CFG,
                                                       embedding_frames,
                                                       frame_instances,
                                                       logits_to_masks,
                                                       select_pairs,
                                                       video_test_cfg)
+
+# yapf: enable
 
 
 def video_sample(img_shape, batch_input_shape, ori_shape, num_frames):
@@ -35,8 +38,8 @@ def test_unpadded_logits_go_straight_to_the_original_size():
     # bilinear (align_corners=False) -> sigmoid > 0.5.
     for query in range(3):
         official = F.interpolate(
-            logits[query][:, None], (1080, 1913),
-            mode='bilinear').sigmoid() > 0.5
+            logits[query][:, None],
+            (1080, 1913), mode='bilinear').sigmoid() > 0.5
         assert torch.equal(masks[query], official[:, 0])
     assert masks.any() and not masks.all()
 
@@ -71,8 +74,7 @@ def test_selection_is_in_the_official_order():
         queries, labels = selection.queries, selection.labels
         assert list(zip(queries.tolist(), labels.tolist())) == \
             official_order(logits.sigmoid(), 10)
-        assert torch.equal(selection.scores,
-                           logits.sigmoid()[queries, labels])
+        assert torch.equal(selection.scores, logits.sigmoid()[queries, labels])
         # Kept: a mask somewhere and a score of at least score_thr.
         has_mask = torch.arange(10) % 2 == 0
         assert torch.equal(

@@ -80,8 +80,6 @@ def test_gather_at_references_equals_gather_at_locations_bit_for_bit(ref_dims):
         atol=1e-6)
 
 
-
-
 def test_the_backend_is_read_off_the_tensor_and_the_mode():
     x = torch.zeros(2)
     with torch.no_grad():
@@ -128,8 +126,14 @@ def test_each_backend_takes_its_route(monkeypatch, grad, sampler, expected):
 
         monkeypatch.setattr(msda_sampling, name, spy)
     with torch.set_grad_enabled(grad):
-        out = deformable_sample(value, shapes, starts, references, offsets,
-                                weights, training_sampler=sampler)
+        out = deformable_sample(
+            value,
+            shapes,
+            starts,
+            references,
+            offsets,
+            weights,
+            training_sampler=sampler)
     assert calls == [expected]
     torch.testing.assert_close(
         out,
@@ -142,8 +146,8 @@ def test_each_backend_takes_its_route(monkeypatch, grad, sampler, expected):
     calls.clear()
     with torch.no_grad():
         traced = torch.jit.trace(
-            lambda v: deformable_sample(v, shapes, starts, references,
-                                        offsets, weights), (value, ),
+            lambda v: deformable_sample(v, shapes, starts, references, offsets,
+                                        weights), (value, ),
             check_trace=False)
     assert calls == ['deformable_attn_grid_sample_at']
     torch.testing.assert_close(traced(value), out, rtol=1e-5, atol=1e-6)

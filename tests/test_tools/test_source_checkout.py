@@ -10,9 +10,8 @@ from mmseqformer.testing import REPO_ROOT
 
 #: The scripts under tools/ (modules they share have no __main__ block).
 TOOLS = sorted(
-    osp.relpath(path, REPO_ROOT)
-    for path in glob.glob(osp.join(REPO_ROOT, 'tools', '**', '*.py'),
-                          recursive=True)
+    osp.relpath(path, REPO_ROOT) for path in glob.glob(
+        osp.join(REPO_ROOT, 'tools', '**', '*.py'), recursive=True)
     if "\nif __name__ == '__main__':" in open(path).read())
 
 #: Runs a tool's --help in an interpreter that cannot find the installed
@@ -39,13 +38,14 @@ runpy.run_path(tool, run_name='__main__')
 @pytest.mark.slow
 @pytest.mark.parametrize('tool', TOOLS)
 def test_tool_runs_from_a_source_checkout(tool, tmp_path):
-    result = subprocess.run(
-        [sys.executable, '-c', WITHOUT_INSTALL, REPO_ROOT,
-         osp.join(REPO_ROOT, tool)],
-        cwd=str(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300)
+    result = subprocess.run([
+        sys.executable, '-c', WITHOUT_INSTALL, REPO_ROOT,
+        osp.join(REPO_ROOT, tool)
+    ],
+                            cwd=str(tmp_path),
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'usage:' in result.stdout
 
@@ -72,8 +72,9 @@ def test_no_tool_imports_another():
     tool_names = {osp.splitext(osp.basename(path))[0] for path in paths}
     assert len(tool_names) > 10 and 'benchmark' in tool_names
     offenders = {
-        osp.relpath(path, REPO_ROOT): sorted(_imported_modules(path)
-                                             & tool_names)
+        osp.relpath(path, REPO_ROOT):
+        sorted(_imported_modules(path)
+               & tool_names)
         for path in paths
     }
     assert {path: names for path, names in offenders.items() if names} == {}

@@ -61,8 +61,9 @@ def tool_command(root, checkpoint, tmp_path, *extra):
 
 
 @pytest.mark.slow
-def test_test_tool_refuses_a_misfit_and_writes_nothing(
-        checkpoints, synthetic_root, tmp_path):
+def test_test_tool_refuses_a_misfit_and_writes_nothing(checkpoints,
+                                                       synthetic_root,
+                                                       tmp_path):
     error = run_failing(
         tool_command(synthetic_root, checkpoints['renamed'], tmp_path))
     assert checkpoints['renamed'] in error
@@ -114,13 +115,13 @@ def test_init_vis_model_is_strict_by_default(checkpoints):
     config = Config.fromfile(osp.join(REPO_ROOT, CONFIG))
     with pytest.raises(CheckpointMismatchError, match=RENAMED):
         init_vis_model(config, checkpoints['renamed'])
-    with pytest.raises(CheckpointMismatchError,
-                       match=f'{checkpoints["notes"]} is not a checkpoint'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=f'{checkpoints["notes"]} is not a checkpoint'):
         init_vis_model(config, checkpoints['notes'])
     saved = torch.load(checkpoints['fits'], weights_only=False)['state_dict']
     model = init_vis_model(config, checkpoints['fits'])
     assert torch.equal(model.state_dict()[RENAMED], saved[RENAMED])
     # strict=False loads the keys that fit, as mmengine does.
     model = init_vis_model(config, checkpoints['renamed'], strict=False)
-    assert torch.equal(
-        model.state_dict()['level_embed'], saved['level_embed'])
+    assert torch.equal(model.state_dict()['level_embed'], saved['level_embed'])

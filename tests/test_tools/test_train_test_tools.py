@@ -102,7 +102,7 @@ def test_test_tool_loads_the_checkpoint_and_prints_ap(resumed_run,
 
 
 def test_test_tool_amp_runs_the_network_in_bfloat16(resumed_run,
-                                                   synthetic_root, tmp_path):
+                                                    synthetic_root, tmp_path):
     """``--amp`` reaches the model (``test_cfg.amp``) and still prints AP."""
     checkpoint = osp.join(resumed_run['work_dir'], 'iter_6.pth')
     output = run([

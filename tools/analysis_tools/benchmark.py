@@ -24,10 +24,10 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-import torch  # noqa: E402
+import torch
 
-from mmseqformer.evaluation import DEFAULT_SCORE_THR  # noqa: E402
-from mmseqformer.utils import ConfigNotFoundError, find_config  # noqa: E402
+from mmseqformer.evaluation import DEFAULT_SCORE_THR
+from mmseqformer.utils import ConfigNotFoundError, find_config
 
 TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
 R50_CONFIG = 'configs/seqformer_r50.py'

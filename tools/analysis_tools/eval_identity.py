@@ -23,10 +23,11 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmseqformer.datasets.ytvis_format import VISAnnotationError  # noqa
-from mmseqformer.evaluation.functional import (  # noqa: E402
-    CLASS_AVERAGED, DEFAULT_SCORE_THR, IDENTITY_METRIC_ITEMS,
-    evaluate_identity_files)
+from mmseqformer.datasets.ytvis_format import VISAnnotationError
+from mmseqformer.evaluation.functional import (CLASS_AVERAGED,
+                                               DEFAULT_SCORE_THR,
+                                               IDENTITY_METRIC_ITEMS,
+                                               evaluate_identity_files)
 
 #: Detections and tracks, predicted and true, after the metrics.
 EXTRA_COLUMNS = ('Dets', 'GT_Dets', 'IDs', 'GT_IDs')

@@ -23,11 +23,11 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmseqformer.datasets.converters import (FRAME_FIELDS,  # noqa: E402
-                                             TRACK_FIELDS, CocoVideoFields,
+from mmseqformer.datasets.converters import (FRAME_FIELDS, TRACK_FIELDS,
+                                             CocoVideoFields,
                                              coco_video_to_ytvis)
-from mmseqformer.datasets.ytvis_format import load_json_file  # noqa: E402
-from mmseqformer.utils import atomic_output_path  # noqa: E402
+from mmseqformer.datasets.ytvis_format import load_json_file
+from mmseqformer.utils import atomic_output_path
 
 
 def parse_args() -> argparse.Namespace:

@@ -20,11 +20,11 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmseqformer.datasets.converters import (MAPPING_FILE,  # noqa: E402
+from mmseqformer.datasets.converters import (MAPPING_FILE,
                                              instance_pngs_to_ytvis,
                                              parse_instance_mapping)
-from mmseqformer.datasets.ytvis_format import load_json_file  # noqa: E402
-from mmseqformer.utils import atomic_output_path  # noqa: E402
+from mmseqformer.datasets.ytvis_format import load_json_file
+from mmseqformer.utils import atomic_output_path
 
 
 def parse_args() -> argparse.Namespace:

@@ -19,9 +19,9 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmseqformer.datasets.synthetic import (  # noqa: E402
-    LongSyntheticVISSpec, SyntheticVISSpec, make_long_videos,
-    make_synthetic_vis)
+from mmseqformer.datasets.synthetic import (LongSyntheticVISSpec,
+                                            SyntheticVISSpec, make_long_videos,
+                                            make_synthetic_vis)
 
 
 def parse_args() -> argparse.Namespace:

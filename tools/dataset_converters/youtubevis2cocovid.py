@@ -19,10 +19,9 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmseqformer.datasets.ytvis_format import (  # noqa: E402
-    load_json_file,
-    official_to_cocovid)
-from mmseqformer.utils import atomic_output_path  # noqa: E402
+from mmseqformer.datasets.ytvis_format import (load_json_file,
+                                               official_to_cocovid)
+from mmseqformer.utils import atomic_output_path
 
 
 def main() -> None:

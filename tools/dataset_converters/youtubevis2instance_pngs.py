@@ -19,8 +19,8 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmseqformer.datasets.converters import ytvis_to_instance_pngs  # noqa
-from mmseqformer.datasets.ytvis_format import load_json_file  # noqa: E402
+from mmseqformer.datasets.converters import ytvis_to_instance_pngs
+from mmseqformer.datasets.ytvis_format import load_json_file
 
 
 def parse_args() -> argparse.Namespace:

@@ -37,15 +37,15 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmengine.config import DictAction  # noqa: E402
+from mmengine.config import DictAction
 
-from mmseqformer import apis  # noqa: E402
-from mmseqformer.apis.video_prediction import INSTANCES_FILE  # noqa: E402
-from mmseqformer.install_check import MissingCudaOpsError  # noqa: E402
-from mmseqformer.utils import (  # noqa: E402
-    CheckpointMismatchError, ConfigNotFoundError, atomic_output_path,
-    check_replaceable_folder, tune_glibc_malloc)
-from mmseqformer.utils.tool_config import add_non_strict_argument  # noqa
+from mmseqformer import apis
+from mmseqformer.apis.video_prediction import INSTANCES_FILE
+from mmseqformer.install_check import MissingCudaOpsError
+from mmseqformer.utils import (CheckpointMismatchError, ConfigNotFoundError,
+                               atomic_output_path, check_replaceable_folder,
+                               tune_glibc_malloc)
+from mmseqformer.utils.tool_config import add_non_strict_argument
 
 
 def parse_args() -> argparse.Namespace:

@@ -26,17 +26,15 @@ import time
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmengine.config import DictAction  # noqa: E402
+from mmengine.config import DictAction
 
-from mmseqformer.apis import init_vis_model  # noqa: E402
-from mmseqformer.deploy import export_onnx  # noqa: E402
-from mmseqformer.deploy.parity import TOLERANCE  # noqa: E402
-from mmseqformer.deploy.parity import backend_differences  # noqa: E402
-from mmseqformer.deploy.parity import parity_failures  # noqa: E402
-from mmseqformer.testing import moving_block_video  # noqa: E402
-from mmseqformer.utils import (  # noqa: E402
-    CheckpointMismatchError, ConfigNotFoundError)
-from mmseqformer.utils.tool_config import add_non_strict_argument  # noqa
+from mmseqformer.apis import init_vis_model
+from mmseqformer.deploy import export_onnx
+from mmseqformer.deploy.parity import (TOLERANCE, backend_differences,
+                                       parity_failures)
+from mmseqformer.testing import moving_block_video
+from mmseqformer.utils import CheckpointMismatchError, ConfigNotFoundError
+from mmseqformer.utils.tool_config import add_non_strict_argument
 
 
 def parse_args() -> argparse.Namespace:

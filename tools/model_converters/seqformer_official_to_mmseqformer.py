@@ -23,12 +23,12 @@ import torch
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmseqformer.models.utils import (CheckpointConversionError,  # noqa: E402
+from mmseqformer.models.utils import (CheckpointConversionError,
                                       check_state_dict_fits,
                                       mmseqformer_to_official,
                                       official_to_mmseqformer)
-from mmseqformer.utils import (  # noqa: E402
-    ConfigNotFoundError, atomic_output_path, find_config)
+from mmseqformer.utils import (ConfigNotFoundError, atomic_output_path,
+                               find_config)
 
 
 def model_state(config: str) -> dict:

@@ -4,10 +4,10 @@
 _base_ = ['./youtube_vis_2019.py']
 
 data_root = 'data/ovis/'
-classes = ('Person', 'Bird', 'Cat', 'Dog', 'Horse', 'Sheep', 'Cow',
-           'Elephant', 'Bear', 'Zebra', 'Giraffe', 'Poultry', 'Giant_panda',
-           'Lizard', 'Parrot', 'Monkey', 'Rabbit', 'Tiger', 'Fish', 'Turtle',
-           'Bicycle', 'Motorcycle', 'Airplane', 'Boat', 'Vehical')
+classes = ('Person', 'Bird', 'Cat', 'Dog', 'Horse', 'Sheep', 'Cow', 'Elephant',
+           'Bear', 'Zebra', 'Giraffe', 'Poultry', 'Giant_panda', 'Lizard',
+           'Parrot', 'Monkey', 'Rabbit', 'Tiger', 'Fish', 'Turtle', 'Bicycle',
+           'Motorcycle', 'Airplane', 'Boat', 'Vehical')
 
 train_dataloader = dict(
     dataset=dict(

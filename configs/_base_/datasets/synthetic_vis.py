@@ -19,22 +19,35 @@ train_pipeline = [
         type='TransformBroadcaster',
         share_random_params=True,
         transforms=[
-            dict(type='LoadVideoFrameFromFile', imdecode_backend='pillow',
-                 color_type='color_ignore_orientation'),
+            dict(
+                type='LoadVideoFrameFromFile',
+                imdecode_backend='pillow',
+                color_type='color_ignore_orientation'),
             dict(type='LoadTrackAnnotations', with_mask=True),
             dict(type='RandomFlip', prob=0.5),
             dict(
                 type='RandomChoice',
                 transforms=[
-                    [dict(type='RandomChoiceResize', scales=train_scales,
-                          resize_type='SeqFormerResize')],
                     [
-                        dict(type='RandomChoiceResize', scales=crop_prescales,
-                             resize_type='SeqFormerResize'),
-                        dict(type='RandomCrop', crop_type='absolute_range',
-                             crop_size=(80, 128), allow_negative_crop=True),
-                        dict(type='RandomChoiceResize', scales=train_scales,
-                             resize_type='SeqFormerResize'),
+                        dict(
+                            type='RandomChoiceResize',
+                            scales=train_scales,
+                            resize_type='SeqFormerResize')
+                    ],
+                    [
+                        dict(
+                            type='RandomChoiceResize',
+                            scales=crop_prescales,
+                            resize_type='SeqFormerResize'),
+                        dict(
+                            type='RandomCrop',
+                            crop_type='absolute_range',
+                            crop_size=(80, 128),
+                            allow_negative_crop=True),
+                        dict(
+                            type='RandomChoiceResize',
+                            scales=train_scales,
+                            resize_type='SeqFormerResize'),
                     ],
                 ]),
         ]),
@@ -49,8 +62,10 @@ test_pipeline = [
     dict(
         type='TransformBroadcaster',
         transforms=[
-            dict(type='LoadVideoFrameFromFile', imdecode_backend='pillow',
-                 color_type='color_ignore_orientation'),
+            dict(
+                type='LoadVideoFrameFromFile',
+                imdecode_backend='pillow',
+                color_type='color_ignore_orientation'),
             dict(type='SeqFormerResize', scale=test_scale),
             dict(type='LoadTrackAnnotations', with_mask=True),
         ]),

@@ -11,10 +11,9 @@ data_root = 'data/youtube_vis_2019/'
 classes = ('person', 'giant_panda', 'lizard', 'parrot', 'skateboard', 'sedan',
            'ape', 'dog', 'snake', 'monkey', 'hand', 'rabbit', 'duck', 'cat',
            'cow', 'fish', 'train', 'horse', 'turtle', 'bear', 'motorbike',
-           'giraffe', 'leopard', 'fox', 'deer', 'owl', 'surfboard',
-           'airplane', 'truck', 'zebra', 'tiger', 'elephant', 'snowboard',
-           'boat', 'shark', 'mouse', 'frog', 'eagle', 'earless_seal',
-           'tennis_racket')
+           'giraffe', 'leopard', 'fox', 'deer', 'owl', 'surfboard', 'airplane',
+           'truck', 'zebra', 'tiger', 'elephant', 'snowboard', 'boat', 'shark',
+           'mouse', 'frog', 'eagle', 'earless_seal', 'tennis_racket')
 num_frames = 5  # frames per training clip (T)
 backend_args = None
 
@@ -47,15 +46,26 @@ train_pipeline = [
             dict(
                 type='RandomChoice',
                 transforms=[
-                    [dict(type='RandomChoiceResize', scales=train_scales,
-                          resize_type='SeqFormerResize')],
                     [
-                        dict(type='RandomChoiceResize', scales=crop_prescales,
-                             resize_type='SeqFormerResize'),
-                        dict(type='RandomCrop', crop_type='absolute_range',
-                             crop_size=(384, 600), allow_negative_crop=True),
-                        dict(type='RandomChoiceResize', scales=train_scales,
-                             resize_type='SeqFormerResize'),
+                        dict(
+                            type='RandomChoiceResize',
+                            scales=train_scales,
+                            resize_type='SeqFormerResize')
+                    ],
+                    [
+                        dict(
+                            type='RandomChoiceResize',
+                            scales=crop_prescales,
+                            resize_type='SeqFormerResize'),
+                        dict(
+                            type='RandomCrop',
+                            crop_type='absolute_range',
+                            crop_size=(384, 600),
+                            allow_negative_crop=True),
+                        dict(
+                            type='RandomChoiceResize',
+                            scales=train_scales,
+                            resize_type='SeqFormerResize'),
                     ],
                 ]),
         ]),

@@ -10,10 +10,26 @@ coco_root = 'data/coco/'
 # NOTE: the official map labels COCO "mouse" as "fox"; this one does not
 # (use COCO_TO_YTVIS19_OFFICIAL's values to reproduce the official runs).
 coco_to_ytvis19 = {
-    1: 'person', 2: 'motorbike', 3: 'sedan', 4: 'motorbike', 5: 'airplane',
-    7: 'train', 8: 'truck', 9: 'boat', 17: 'cat', 18: 'dog', 19: 'horse',
-    21: 'cow', 22: 'elephant', 23: 'bear', 24: 'zebra', 25: 'giraffe',
-    36: 'snowboard', 41: 'skateboard', 42: 'surfboard', 43: 'tennis_racket',
+    1: 'person',
+    2: 'motorbike',
+    3: 'sedan',
+    4: 'motorbike',
+    5: 'airplane',
+    7: 'train',
+    8: 'truck',
+    9: 'boat',
+    17: 'cat',
+    18: 'dog',
+    19: 'horse',
+    21: 'cow',
+    22: 'elephant',
+    23: 'bear',
+    24: 'zebra',
+    25: 'giraffe',
+    36: 'snowboard',
+    41: 'skateboard',
+    42: 'surfboard',
+    43: 'tennis_racket',
     74: 'mouse'
 }
 # COCO clips: the YouTube-VIS geometry (official resizes, PIL decoding)
@@ -30,18 +46,26 @@ coco_pipeline = [
             dict(
                 type='RandomChoice',
                 transforms=[
-                    [dict(type='RandomChoiceResize',
-                          scales={{_base_.train_scales}},
-                          resize_type='SeqFormerResize')],
                     [
-                        dict(type='RandomChoiceResize',
-                             scales={{_base_.crop_prescales}},
-                             resize_type='SeqFormerResize'),
-                        dict(type='RandomCrop', crop_type='absolute_range',
-                             crop_size=(384, 600), allow_negative_crop=True),
-                        dict(type='RandomChoiceResize',
-                             scales={{_base_.train_scales}},
-                             resize_type='SeqFormerResize'),
+                        dict(
+                            type='RandomChoiceResize',
+                            scales={{_base_.train_scales}},
+                            resize_type='SeqFormerResize')
+                    ],
+                    [
+                        dict(
+                            type='RandomChoiceResize',
+                            scales={{_base_.crop_prescales}},
+                            resize_type='SeqFormerResize'),
+                        dict(
+                            type='RandomCrop',
+                            crop_type='absolute_range',
+                            crop_size=(384, 600),
+                            allow_negative_crop=True),
+                        dict(
+                            type='RandomChoiceResize',
+                            scales={{_base_.train_scales}},
+                            resize_type='SeqFormerResize'),
                     ],
                 ]),
         ]),

@@ -46,8 +46,7 @@ model = dict(
                 num_points=4,
                 dropout=0.1),
             ffn_cfg=dict(
-                embed_dims=embed_dims,
-                feedforward_channels=1024,
+                embed_dims=embed_dims, feedforward_channels=1024,
                 ffn_drop=0.1))),
     positional_encoding=dict(
         num_feats=embed_dims // 2, normalize=True, offset=-0.5, eps=1e-6),
@@ -79,7 +78,10 @@ model = dict(
                 query_decompose=True)),
         mask_branch=dict(mid_channels=64, out_channels=8),  # MaskBranch
         mask_head=dict(  # DynamicMaskHead
-            feat_channels=8, num_layers=3, rel_coord=True, feat_stride=8,
+            feat_channels=8,
+            num_layers=3,
+            rel_coord=True,
+            feat_stride=8,
             out_stride=4),
         criterion=dict(type='VideoSetCriterion'),  # official costs/losses
         test_cfg=dict(max_per_video=10, mask_thr=0.5, score_thr=0.001)))

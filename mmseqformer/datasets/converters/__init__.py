@@ -5,7 +5,7 @@ The command-line tools in ``tools/dataset_converters/`` are thin wrappers
 around these functions.
 """
 from ...utils.atomic_folder import (atomic_output_folder,
-                                   check_replaceable_folder)
+                                    check_replaceable_folder)
 from .coco_video_to_ytvis import (FRAME_FIELDS, TRACK_FIELDS, VIDEO_FIELDS,
                                   CocoVideoFields, coco_video_to_ytvis)
 from .instance_mapping import InstanceMapping, parse_instance_mapping

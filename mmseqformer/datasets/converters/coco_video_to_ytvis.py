@@ -237,8 +237,9 @@ def _check_polygons(segmentation: list) -> Optional[str]:
     if not segmentation:
         return 'is an empty polygon list'
     for polygon in segmentation:
-        if not isinstance(polygon, list) or len(
-                polygon) < 6 or len(polygon) % 2 or not all(
+        if not isinstance(
+                polygon,
+                list) or len(polygon) < 6 or len(polygon) % 2 or not all(
                     isinstance(v, (int, float)) for v in polygon):
             return ('has a polygon that is not a flat list of at least 3 '
                     '(x, y) points')

@@ -45,8 +45,8 @@ def official_annotation(ann_id: int,
     boxes: List[Optional[List[float]]] = []
     areas: List[Optional[float]] = []
     for rle in rles:
-        boxes.append(None if rle is
-                     None else [float(v) for v in mask_utils.toBbox(rle)])
+        boxes.append(None if rle is None else
+                     [float(v) for v in mask_utils.toBbox(rle)])
         areas.append(None if rle is None else float(mask_utils.area(rle)))
     return dict(
         id=ann_id,

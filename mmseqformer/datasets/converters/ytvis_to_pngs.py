@@ -20,9 +20,9 @@ from typing import Dict, List
 import numpy as np
 import pycocotools.mask as mask_utils
 
+from ...utils.atomic_folder import atomic_output_folder
 from ..ytvis_format import (VISAnnotationError, is_official_layout,
                             official_to_cocovid)
-from ...utils.atomic_folder import atomic_output_folder
 from .coco_video_to_ytvis import coco_video_to_ytvis
 from .instance_mapping import InstanceMapping
 from .instance_png import (compose_instance_id_map, count_overlapping_pixels,
@@ -99,8 +99,7 @@ def ytvis_to_instance_pngs(content: dict, path: str, out_root: str) -> dict:
             ids = _number_instances(frames, anns_by_image)
             mapping.videos[folder] = {
                 ids[ann['instance_id']]: ann['category_id']
-                for image in frames
-                for ann in anns_by_image[image['id']]
+                for image in frames for ann in anns_by_image[image['id']]
             }
             mapping.video_ids[folder] = video['id']
             for image in frames:
@@ -132,8 +131,7 @@ def _number_instances(frames: List[dict],
     """Instance id of the file -> PNG id 1..n, in the file's order."""
     instance_ids = sorted({
         ann['instance_id']
-        for image in frames
-        for ann in anns_by_image[image['id']]
+        for image in frames for ann in anns_by_image[image['id']]
     })
     return {
         instance_id: rank

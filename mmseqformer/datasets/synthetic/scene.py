@@ -162,8 +162,8 @@ def render_frame(
         visible = mask.astype(bool) & ~covered
         covered |= mask.astype(bool)
         visible_masks.append(
-            visible.astype(np.uint8) if visible.sum() >=
-            MIN_VISIBLE_PIXELS else None)
+            visible.astype(np.uint8
+                           ) if visible.sum() >= MIN_VISIBLE_PIXELS else None)
     noise = rng.normal(0, 4, image.shape)
     image = np.clip(image + noise, 0, 255).astype(np.uint8)
     return image, visible_masks[::-1]

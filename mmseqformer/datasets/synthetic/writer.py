@@ -223,7 +223,8 @@ def make_synthetic_vis(root: str,
                                 f'{root} holds a synthetic dataset')
     if manifest is not None:
         return manifest
-    if not os.path.isfile(manifest_path) and os.path.exists(root) and os.listdir(root) and not force:
+    if not os.path.isfile(manifest_path) and os.path.exists(
+            root) and os.listdir(root) and not force:
         raise FileExistsError(f'{root} exists and is not a synthetic '
                               'dataset; choose another folder')
     parent = os.path.dirname(os.path.abspath(root))

@@ -23,9 +23,9 @@ from mmengine.registry import MODELS, RUNNERS, DefaultScope
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from mmseqformer.utils.atomic_io import (atomic_open,
-                                         remove_stale_temporaries,
+from mmseqformer.utils.atomic_io import (atomic_open, remove_stale_temporaries,
                                          temporary_path)
+# yapf: disable  (isort lays out this import)
 from mmseqformer.utils.checkpoint_fit import (DEFAULT_REVISE_KEYS,
                                               CheckpointMismatchError,
                                               check_fits, check_load_from,
@@ -33,6 +33,8 @@ from mmseqformer.utils.checkpoint_fit import (DEFAULT_REVISE_KEYS,
                                               describe_problems,
                                               describe_reinit, read_checkpoint,
                                               split_for_finetuning)
+
+# yapf: enable
 
 #: Final names whose temporaries a save removes (leftovers of kills).
 CHECKPOINT_NAMES = r'.+\.pth|last_checkpoint'
@@ -235,9 +237,13 @@ class StrictAtomicRunner(Runner):
                 **kwargs: As ``Runner.save_checkpoint``.
         """
         if '://' in out_dir or file_client_args or backend_args:
-            return super().save_checkpoint(out_dir, filename, file_client_args,
-                                           *args, backend_args=backend_args,
-                                           **kwargs)
+            return super().save_checkpoint(
+                out_dir,
+                filename,
+                file_client_args,
+                *args,
+                backend_args=backend_args,
+                **kwargs)
         remove_stale_temporaries(out_dir, CHECKPOINT_NAMES)
         remove_stale_temporaries(self.work_dir, CHECKPOINT_NAMES)
         path = osp.join(out_dir, filename)

@@ -165,9 +165,9 @@ class DynamicMaskHead(BaseModule):
         biases = pieces[len(self.weight_sizes):]
         weights = [
             # shape[0], not len(): a trace keeps it symbolic (ONNX export).
-            w.reshape(params.shape[0], out, size // out)
-            for w, size, out in zip(
-                weights, self.weight_sizes, self.bias_sizes)
+            w.reshape(params.shape[0], out,
+                      size // out) for w, size, out in zip(
+                          weights, self.weight_sizes, self.bias_sizes)
         ]
         return weights, list(biases)
 

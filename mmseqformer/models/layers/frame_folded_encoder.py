@@ -4,8 +4,8 @@ from mmdet.models.layers.transformer import (
     DeformableDetrTransformerEncoder, DeformableDetrTransformerEncoderLayer)
 from mmengine.model import ModuleList
 
-from ...ops.traceable_sampling import encoder_reference_points_traceable
 from ...ops.cpu_fused_ffn import CPUFusedFFN
+from ...ops.traceable_sampling import encoder_reference_points_traceable
 from .msda import FrameFoldedMSDA
 
 

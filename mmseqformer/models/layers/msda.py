@@ -12,8 +12,8 @@ from mmdet.registry import MODELS
 from mmengine.model import xavier_init
 from torch import Tensor, nn
 
-from ...ops.msda_sampling import (LOW_PRECISION_DTYPES,
-                                  check_training_sampler, deformable_sample)
+from ...ops.msda_sampling import (LOW_PRECISION_DTYPES, check_training_sampler,
+                                  deformable_sample)
 
 
 @MODELS.register_module()

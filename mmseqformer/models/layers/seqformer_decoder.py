@@ -30,9 +30,9 @@ from mmdet.utils import ConfigType, OptConfigType
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
 
-from .msda import DualProjectionMSDA
-from .frame_aggregation import AGGREGATIONS, FrameAggregation
 from ...ops.row_ffn import RowFFN
+from .frame_aggregation import AGGREGATIONS, FrameAggregation
+from .msda import DualProjectionMSDA
 
 
 class SeqFormerDecoderLayer(BaseModule):

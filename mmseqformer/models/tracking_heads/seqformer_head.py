@@ -254,10 +254,9 @@ class SeqFormerHead(BaseModule):
                                            references[layer], mask_feats, gts,
                                            data_samples, num_boxes)
             prefix = '' if layer == len(cls_scores) - 1 else f'd{layer}.'
-            losses.update({
-                prefix + key: value
-                for key, value in layer_losses.items()
-            })
+            losses.update(
+                {prefix + key: value
+                 for key, value in layer_losses.items()})
         return losses
 
     def layer_loss(self, cls_scores: Tensor, boxes: Tensor, inst_query: Tensor,

@@ -1,12 +1,12 @@
+from .encoded_frames import EncodedFrames
 from .official_checkpoint import (CheckpointConversionError,
                                   check_state_dict_fits,
                                   mmseqformer_to_official,
                                   official_to_mmseqformer, swin_to_official)
-from .encoded_frames import EncodedFrames
 from .video_gt import ABSENT_BOX, video_gt_instances
 
 __all__ = [
-    'ABSENT_BOX', 'EncodedFrames', 'video_gt_instances', 'CheckpointConversionError',
-    'check_state_dict_fits', 'mmseqformer_to_official',
-    'official_to_mmseqformer', 'swin_to_official'
+    'ABSENT_BOX', 'EncodedFrames', 'video_gt_instances',
+    'CheckpointConversionError', 'check_state_dict_fits',
+    'mmseqformer_to_official', 'official_to_mmseqformer', 'swin_to_official'
 ]

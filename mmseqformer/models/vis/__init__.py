@@ -1,5 +1,5 @@
-from .causal_inference import (CausalInference, ClipInference,
-                               OnlineInference, WindowInference)
+from .causal_inference import (CausalInference, ClipInference, OnlineInference,
+                               WindowInference)
 from .offline_inference import OfflineVideoInference
 from .seqformer import SeqFormer
 from .video_engine import FrameRecord, SeqFormerEngine

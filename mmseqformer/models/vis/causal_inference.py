@@ -58,6 +58,7 @@ class CausalInference(VideoInference):
             instance is a duplicate; 1 keeps all.
         amp (bool): The network under autocast (:class:`SeqFormerEngine`).
     """
+
     def __init__(self,
                  model,
                  num_frames: Optional[int] = None,
@@ -84,8 +85,7 @@ class CausalInference(VideoInference):
         raise NotImplementedError
 
     def _select(self, cls_scores: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        return select_per_frame(cls_scores, self.max_per_frame,
-                                self.score_thr)
+        return select_per_frame(cls_scores, self.max_per_frame, self.score_thr)
 
     def _shown(self, masks: Tensor, queries: Tensor) -> Tensor:
         """Which selected queries are shown: non-empty masks, duplicates

@@ -185,7 +185,8 @@ class OfflineVideoInference(VideoInference):
         """
         for record in self.records:
             yield record.first_frame, self.engine.masks(
-                record, self.inst_queries, self.select().queries, rescale)
+                record, self.inst_queries,
+                self.select().queries, rescale)
 
     def video_results(self, rescale: bool = True) -> List[FrameOutput]:
         """Every frame with every kept pair (:meth:`VideoSelection.kept`),

@@ -23,8 +23,8 @@ from ...ops.backend import CPU_INFERENCE, TRACE, execution_backend
 from ...ops.traceable_sampling import unflatten_levels_traceable
 from ..layers import FrameFoldedEncoder
 from ..utils import EncodedFrames
-from .video_engine import FrameRecord, SeqFormerEngine
 from .offline_inference import OfflineVideoInference
+from .video_engine import FrameRecord, SeqFormerEngine
 
 
 @MODELS.register_module()
@@ -227,8 +227,7 @@ class SeqFormer(BaseMOTModel):
                                               references, image_size)
 
     def whole_video_paths(
-            self, inputs: Tensor, data_sample,
-            embedding_frames: Optional[Tensor]
+        self, inputs: Tensor, data_sample, embedding_frames: Optional[Tensor]
     ) -> Tuple[Tensor, Tensor, FrameRecord]:
         """The decoder's full forward on a whole video (the only way
         without query decomposition): the last layer's class logits
@@ -236,8 +235,8 @@ class SeqFormer(BaseMOTModel):
         and mask features only)."""
         encoded = self.encode(inputs, [data_sample])
         head = self.track_head
-        cls_scores, _, inst_queries, references = head(
-            encoded, embedding_frames)
+        cls_scores, _, inst_queries, references = head(encoded,
+                                                       embedding_frames)
         return cls_scores[-1][0], inst_queries[-1][0], FrameRecord(
             first_frame=0,
             inst_feats=None,

@@ -3,7 +3,8 @@
 With query decomposition the decoder's box path never reads the instance
 query, and the instance path reads the frames only through each layer's
 softmax-over-frames weighted sum (``docs/notes/official_behaviour.md``
-§1.5). So inference splits into three steps that any set of frames can go through:
+§1.5). So inference splits into three steps that any set of frames can go
+through:
 
 1. :meth:`SeqFormerEngine.run_frames`: backbone, neck, encoder, the box path
    of every layer and the mask features of some frames, each frame on its
@@ -42,8 +43,8 @@ class FrameRecord:
     Attributes:
         first_frame (int): Index of the first frame in the video.
         inst_feats (Tensor): (num_layers, t, Q, C) instance-path features.
-        frame_logits (Tensor, optional): (num_layers, t, Q, 1) unnormalised frame
-            weights (None unless the aggregation is weighted).
+        frame_logits (Tensor, optional): (num_layers, t, Q, 1) unnormalised
+            frame weights (None unless the aggregation is weighted).
         references (Tensor): (t, Q, 4) the last layer's input boxes.
         mask_feats (Tensor, optional): (t, D, h, w) mask features (None
             once dropped).
@@ -93,7 +94,6 @@ def _slice(value: Optional[Tensor], start: int, stop: int) -> Optional[Tensor]:
 
 def _cat(values: List[Optional[Tensor]], dim: int) -> Optional[Tensor]:
     return None if values[0] is None else torch.cat(values, dim)
-
 
 
 class SeqFormerEngine:
@@ -147,10 +147,9 @@ class SeqFormerEngine:
         self.amp = amp
         #: The network's floating type: what goes back into it is cast to
         #: this (``model.double()``, ``model.half()``) unless autocast runs.
-        params = network.parameters() if isinstance(network,
-                                                    nn.Module) else ()
-        self.dtype = next(
-            (p.dtype for p in params if p.is_floating_point()), torch.float32)
+        params = network.parameters() if isinstance(network, nn.Module) else ()
+        self.dtype = next((p.dtype for p in params if p.is_floating_point()),
+                          torch.float32)
         self.frame_meta: Optional[TrackDataSample] = None
         self.num_frames = 0
 
@@ -192,8 +191,7 @@ class SeqFormerEngine:
         with self.autocast(inputs.device):
             record = self.network.frame_paths(inputs, data_sample)
         record = FrameRecord(
-            self.num_frames,
-            *[
+            self.num_frames, *[
                 lift_precision(value)
                 for value in (record.inst_feats, record.frame_logits,
                               record.references, record.mask_feats)
@@ -203,8 +201,8 @@ class SeqFormerEngine:
 
     @torch.no_grad()
     def run_whole_video(
-            self, inputs: Tensor, data_sample: TrackDataSample,
-            embedding_frames: Optional[Tensor]
+        self, inputs: Tensor, data_sample: TrackDataSample,
+        embedding_frames: Optional[Tensor]
     ) -> Tuple[Tensor, Tensor, FrameRecord]:
         """The decoder's full forward on a whole video (models without
         query decomposition): class logits (Q, K), instance queries
@@ -229,8 +227,9 @@ class SeqFormerEngine:
         """Add the record's frames to every layer's aggregation."""
         for layer, aggregation in enumerate(aggregations):
             aggregation.update(
-                record.inst_feats[layer][None], None if record.frame_logits
-                is None else record.frame_logits[layer][None])
+                record.inst_feats[layer][None],
+                None if record.frame_logits is None else
+                record.frame_logits[layer][None])
         return aggregations
 
     @torch.no_grad()

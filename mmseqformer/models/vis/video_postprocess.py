@@ -146,8 +146,8 @@ def logits_to_masks(logits: Tensor, data_sample: TrackDataSample,
     img_h, img_w = data_sample[0].img_shape
     pad_h, pad_w = data_sample[0].batch_input_shape
     height, width = logits.shape[-2:]
-    logits = logits[..., :round(height * img_h /
-                                pad_h), :round(width * img_w / pad_w)]
+    logits = logits[..., :round(height * img_h / pad_h), :round(width * img_w /
+                                                                pad_w)]
     size = data_sample[0].ori_shape if rescale else (img_h, img_w)
     if logits.shape[0] == 0:
         return logits.new_zeros((0, logits.shape[1], *size), dtype=bool)
@@ -167,8 +167,8 @@ def frame_instances(masks: Tensor,
     every instance, as mmdet's YouTube-VIS metric expects)."""
     if drop_empty:
         keep = masks.flatten(1).any(1)
-        masks, scores, labels, ids = (masks[keep], scores[keep],
-                                      labels[keep], ids[keep])
+        masks, scores, labels, ids = (masks[keep], scores[keep], labels[keep],
+                                      ids[keep])
     return InstanceData(
         masks=masks,
         bboxes=mask2bbox(masks),

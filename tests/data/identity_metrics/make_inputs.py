@@ -104,14 +104,10 @@ def ground_truth() -> dict:
     dog_e = {t: box_mask('mixed', (10, 18), (18, 27)) for t in range(5)}
     cat_g = {t: box_mask('unpredicted', (3, 12), (4, 15)) for t in (0, 1)}
     tracks = [
-        ('swap', 1, {
-            t: person_a(t)
-            for t in range(6)
-        }),
-        ('swap', 1, {
-            t: person_b(t)
-            for t in range(6)
-        }),
+        ('swap', 1, {t: person_a(t)
+                     for t in range(6)}),
+        ('swap', 1, {t: person_b(t)
+                     for t in range(6)}),
         ('mixed', 3, dog_c),
         ('mixed', 5, cat_d),
         ('mixed', 3, dog_e),
@@ -157,28 +153,24 @@ def results() -> list:
     person_fp = {t: box_mask('mixed', (0, 4), (20, 29)) for t in range(5)}
     dog_fp = {t: box_mask('mixed', (12, 16), (12, 16)) for t in (2, 3)}
     entries = [
-        ('swap', 1, 0.9, {
-            t: (person_a(t, 1) if t < 3 else person_b(t, 1))
-            for t in range(6)
-        }),
-        ('swap', 1, 0.85, {
-            t: (person_b(t, 1) if t < 3 else person_a(t, 1))
-            for t in range(6)
-        }),
+        ('swap', 1, 0.9,
+         {t: (person_a(t, 1) if t < 3 else person_b(t, 1))
+          for t in range(6)}),
+        ('swap', 1, 0.85,
+         {t: (person_b(t, 1) if t < 3 else person_a(t, 1))
+          for t in range(6)}),
         ('mixed', 3, 0.8, dog_c),
         ('mixed', 5, 0.7, cat_d),
         ('mixed', 1, 0.35, person_fp),
         ('mixed', 5, 0.4, dog_c),
         ('mixed', 3, 0.2, dog_e),
         ('mixed', 3, 0.1, dog_fp),
-        ('empty', 1, 0.95, {
-            t: box_mask('empty', (2, 9), (3, 12))
-            for t in range(4)
-        }),
-        ('empty', 5, 0.3, {
-            t: box_mask('empty', (8, 15), (8, 15))
-            for t in (0, 1)
-        }),
+        ('empty', 1, 0.95,
+         {t: box_mask('empty', (2, 9), (3, 12))
+          for t in range(4)}),
+        ('empty', 5, 0.3,
+         {t: box_mask('empty', (8, 15), (8, 15))
+          for t in (0, 1)}),
     ]
     return [
         dict(

@@ -26,11 +26,11 @@ sys.path.insert(
     0,
     osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))))
 
-import torch  # noqa: E402
+import torch
 
-from mmseqformer import apis  # noqa: E402
-from mmseqformer.benchmark import official_video  # noqa: E402
-from mmseqformer.models.utils import official_to_mmseqformer  # noqa: E402
+from mmseqformer import apis
+from mmseqformer.benchmark import official_video
+from mmseqformer.models.utils import official_to_mmseqformer
 
 
 def parse_args() -> argparse.Namespace:

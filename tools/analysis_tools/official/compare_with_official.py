@@ -26,11 +26,11 @@ sys.path.insert(
     0,
     osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))))
 
-import torch  # noqa: E402
+import torch
 
-from mmseqformer.benchmark.official_outputs import (  # noqa: E402
-    build_converted_model, compare_outputs)
-from mmseqformer.utils import find_config  # noqa: E402
+from mmseqformer.benchmark.official_outputs import (build_converted_model,
+                                                    compare_outputs)
+from mmseqformer.utils import find_config
 
 
 def parse_args() -> argparse.Namespace:

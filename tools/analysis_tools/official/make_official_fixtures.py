@@ -19,7 +19,7 @@ REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 sys.path.insert(0, REPO)
 
-from mmseqformer.benchmark import child_command  # noqa: E402
+from mmseqformer.benchmark import child_command
 
 
 def parse_args() -> argparse.Namespace:
