@@ -8,10 +8,11 @@ layout (``frames`` (T, 3, H, W) and ``gt``, a list of per-frame dicts) is
 the one of ``tools/analysis_tools/official/make_official_fixtures.py``, whose
 ``official_targets`` turns it into the official code's targets.
 """
-from typing import List, Tuple
+from typing import List, Sequence, Tuple
 
 import torch
 from mmdet.structures import DetDataSample, TrackDataSample
+from mmdet.testing import demo_track_inputs
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -149,3 +150,31 @@ def training_batch(clips: List[dict],
         sample.video_data_samples = frames
         samples.append(sample)
     return inputs.to(device), samples
+
+
+def demo_track_batch(model,
+                     num_frames: int = 3,
+                     shapes: Sequence[Tuple[int, int,
+                                            int]] = ((3, 64, 96), (3, 80, 64)),
+                     seed: int = 0,
+                     training: bool = True) -> dict:
+    """A batch of ``len(shapes)`` random clips with masks from mmdet's
+    ``demo_track_inputs`` (3 classes), through ``model``'s data
+    preprocessor: ``inputs`` (bs, T, 3, H, W) and ``data_samples``.
+
+    Args:
+        model: The model (its data preprocessor pads and normalises).
+        num_frames (int): T, frames per clip.
+        shapes (Sequence[tuple]): (3, H, W) of each clip.
+        seed (int): Seed of the global generator (mmdet draws from it).
+        training (bool): The preprocessor's training mode (padding).
+    """
+    torch.manual_seed(seed)
+    packed = demo_track_inputs(
+        batch_size=len(shapes),
+        num_frames=num_frames,
+        key_frames_inds=[0],
+        image_shapes=list(shapes),
+        num_classes=3,
+        with_mask=True)
+    return model.data_preprocessor(packed, training)

@@ -13,6 +13,7 @@ from mmseqformer.datasets import VISAnnotationError, YouTubeVISFormatDataset
 from mmseqformer.datasets.converters import (CocoVideoFields,
                                              coco_video_to_ytvis)
 from mmseqformer.datasets.ytvis_format import official_to_cocovid
+from tests.test_datasets.dataset_views import dataset_instances, write_json
 
 CATEGORIES = [dict(id=3, name='cat'), dict(id=8, name='dog')]
 
@@ -23,29 +24,6 @@ def load_dataset(ann_file, frames_root):
         data_prefix=dict(img_path=frames_root),
         pipeline=[],
         test_mode=True)
-
-
-def dataset_instances(dataset):
-    """Per video id, per frame: the instances as the model would see them
-    (file names, boxes, labels, masks decoded)."""
-    out = {}
-    for index in range(len(dataset)):
-        video = dataset.get_data_info(index)
-        frames = []
-        for image in video['images']:
-            instances = sorted(
-                (inst['instance_id'], inst['bbox_label'], inst['bbox'],
-                 mask_utils.decode(inst['mask']).tolist())
-                for inst in image['instances'])
-            frames.append((image['file_name'], instances))
-        out[video['video_id']] = frames
-    return out
-
-
-def write_json(path, content):
-    with open(path, 'w') as f:
-        json.dump(content, f)
-    return str(path)
 
 
 def test_cocovid_round_trips_through_youtubevis2cocovid(

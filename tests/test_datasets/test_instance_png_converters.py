@@ -17,8 +17,7 @@ from mmseqformer.datasets.converters import (MAPPING_FILE,
                                              write_instance_png,
                                              ytvis_to_instance_pngs)
 # yapf: enable
-from tests.test_datasets.test_coco_video_converter import (dataset_instances,
-                                                           write_json)
+from tests.test_datasets.dataset_views import dataset_instances, write_json
 
 CATEGORIES = [dict(id=1, name='bear'), dict(id=2, name='person')]
 

@@ -22,7 +22,7 @@ from mmseqformer.datasets import YouTubeVISFormatDataset
 from mmseqformer.evaluation import numpy_float_alias
 from mmseqformer.evaluation.metrics.youtube_vis_eval_metric import \
     null_instances_by_video
-from tests.test_evaluation.test_youtube_vis_eval_metric import PIPELINE
+from tests.test_evaluation.ytvis_pipelines import PIPELINE
 
 HEIGHT, WIDTH = 24, 32
 

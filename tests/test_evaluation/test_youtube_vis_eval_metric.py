@@ -13,16 +13,7 @@ from mmengine.structures import InstanceData
 
 from mmseqformer.datasets import YouTubeVISFormatDataset
 from mmseqformer.evaluation import numpy_float_alias
-
-PIPELINE = [
-    dict(
-        type='TransformBroadcaster',
-        transforms=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadTrackAnnotations', with_mask=True),
-        ]),
-    dict(type='PackTrackInputs'),
-]
+from tests.test_evaluation.ytvis_pipelines import PIPELINE
 
 
 @pytest.fixture(scope='module')

@@ -21,7 +21,8 @@ from mmseqformer.models.layers import FrameFoldedMSDA
 from mmseqformer.ops import msda_sampling
 from mmseqformer.testing import perturbed_tiny_seqformer
 from mmseqformer.testing import run_tool as run
-from mmseqformer.testing.synthetic_clips import (make_training_clips,
+from mmseqformer.testing.synthetic_clips import (demo_track_batch,
+                                                 make_training_clips,
                                                  training_batch)
 from mmseqformer.utils.torch_compat import is_autocast_enabled
 
@@ -221,7 +222,6 @@ def test_inference_vis_in_bfloat16_stays_close_to_float32():
 def test_test_cfg_amp_runs_the_network_in_bfloat16():
     """``test_cfg.amp`` (``tools/test.py --amp``): ``predict`` runs the
     backbone under autocast, and its scores stay close to float32's."""
-    from tests.test_models.test_seqformer import batch
     model = perturbed_tiny_seqformer().eval()
     autocast_seen = []
     model.backbone.register_forward_pre_hook(
@@ -229,7 +229,7 @@ def test_test_cfg_amp_runs_the_network_in_bfloat16():
     scores = {}
     for amp in (False, True):
         model.track_head.test_cfg['amp'] = amp
-        data = batch(
+        data = demo_track_batch(
             model, num_frames=4, shapes=((3, 70, 90), ), training=False)
         with torch.no_grad():
             sample = model(**data, mode='predict')[0]

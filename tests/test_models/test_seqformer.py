@@ -2,11 +2,11 @@
 import pytest
 import torch
 from mmdet.registry import MODELS
-from mmdet.testing import demo_track_inputs
 from mmengine.registry import init_default_scope
 
 from mmseqformer.models.utils import ABSENT_BOX, video_gt_instances
-from mmseqformer.testing import perturbed_tiny_seqformer, tiny_seqformer_cfg
+from mmseqformer.testing import (demo_track_batch, perturbed_tiny_seqformer,
+                                 tiny_seqformer_cfg)
 
 LOSS_NAMES = {'loss_cls', 'loss_bbox', 'loss_iou', 'loss_mask', 'loss_dice'}
 
@@ -20,27 +20,11 @@ def model():
     return model
 
 
-def batch(model,
-          num_frames=3,
-          shapes=((3, 64, 96), (3, 80, 64)),
-          seed=0,
-          training=True):
-    torch.manual_seed(seed)
-    packed = demo_track_inputs(
-        batch_size=len(shapes),
-        num_frames=num_frames,
-        key_frames_inds=[0],
-        image_shapes=list(shapes),
-        num_classes=3,
-        with_mask=True)
-    return model.data_preprocessor(packed, training)
-
-
 def test_loss_keys_values_and_gradients():
     # Perturbed: the official init blocks some gradients at step 0 only;
     # the test sees the graph, not the init.
     model = perturbed_tiny_seqformer().train()
-    losses = model(**batch(model), mode='loss')
+    losses = model(**demo_track_batch(model), mode='loss')
     expected = LOSS_NAMES | {f'd0.{name}' for name in LOSS_NAMES}
     assert set(losses) == expected
     assert all(torch.isfinite(v) and v > 0 for v in losses.values())
@@ -64,7 +48,7 @@ def test_loss_keys_values_and_gradients():
 
 def test_clip_with_an_absent_instance_and_an_empty_clip(model):
     model.train()
-    data = batch(model, num_frames=2)
+    data = demo_track_batch(model, num_frames=2)
     frame = data['data_samples'][0][1]
     frame.gt_instances = frame.gt_instances[:0]  # all absent in frame 1
     empty = data['data_samples'][1]
@@ -79,7 +63,7 @@ def test_clip_with_an_absent_instance_and_an_empty_clip(model):
 
 def test_each_frame_is_encoded_independently(model):
     model.eval()
-    data = batch(model, num_frames=3, training=False)
+    data = demo_track_batch(model, num_frames=3, training=False)
     with torch.no_grad():
         memory = model.encode(**data).memory
         inputs = data['inputs'].clone()
@@ -94,7 +78,8 @@ def test_each_frame_is_encoded_independently(model):
 
 def test_predict_gives_every_frame_its_instances(model):
     model.eval()
-    data = batch(model, num_frames=4, shapes=((3, 70, 90), ), training=False)
+    data = demo_track_batch(
+        model, num_frames=4, shapes=((3, 70, 90), ), training=False)
     with torch.no_grad():
         sample = model(**data, mode='predict')[0]
     assert len(sample) == 4
@@ -115,7 +100,7 @@ def test_predict_gives_every_frame_its_instances(model):
 
 def test_tensor_mode_shapes(model):
     model.eval()
-    data = batch(model, num_frames=2, training=False)
+    data = demo_track_batch(model, num_frames=2, training=False)
     with torch.no_grad():
         out = model(**data, mode='tensor')
     assert [s.shape for s in out['cls_scores']] == [(2, 5, 3)] * 2
@@ -128,7 +113,8 @@ def test_instance_embedding_from_fewer_frames(model):
     """Table 6 switch: k frames build the instance query; every frame still
     gets masks, and with all frames the result is unchanged."""
     model.eval()
-    data = batch(model, num_frames=5, shapes=((3, 64, 64), ), training=False)
+    data = demo_track_batch(
+        model, num_frames=5, shapes=((3, 64, 64), ), training=False)
     head = model.track_head
     with torch.no_grad():
         full = model(**data, mode='predict')[0][0].pred_track_instances
@@ -152,7 +138,7 @@ def test_single_scale_transformer():
         'num_levels'] = 1
     model = MODELS.build(cfg)
     model.init_weights()
-    data = batch(model, num_frames=2)
+    data = demo_track_batch(model, num_frames=2)
     encoded = model.encode(**data)
     assert encoded.spatial_shapes.tolist() == [[3, 3]]  # 96 / 32
     assert [m.shape[-2:] for m in encoded.mask_inputs] == [(12, 12), (6, 6),
@@ -169,7 +155,8 @@ def test_cpu_inference_feeds_channels_last_frames(model):
     handle = model.backbone.register_forward_pre_hook(
         lambda _, inputs: layouts.append(inputs[0].is_contiguous(
             memory_format=torch.channels_last)))
-    data = batch(model, num_frames=2, shapes=((3, 64, 96), ), training=False)
+    data = demo_track_batch(
+        model, num_frames=2, shapes=((3, 64, 96), ), training=False)
     try:
         model.eval()
         with torch.no_grad():

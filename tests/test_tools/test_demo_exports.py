@@ -10,8 +10,8 @@ import pycocotools.mask as mask_util
 import pytest
 
 from mmseqformer.datasets.converters import read_instance_png
-from mmseqformer.testing import REPO_ROOT, moving_block_video, run_tool
-from tests.test_tools.test_video_demo import CONFIG, checkpoint  # noqa: F401
+from mmseqformer.testing import (REPO_ROOT, TINY_CONFIG, moving_block_video,
+                                 run_tool)
 
 NUM_FRAMES = 4
 
@@ -30,7 +30,7 @@ def frames_folder(tmp_path):
 
 def demo_command(frames_folder, checkpoint_path, tmp_path, *options):
     return [
-        sys.executable, 'tools/demo/video_demo.py', frames_folder, CONFIG,
+        sys.executable, 'tools/demo/video_demo.py', frames_folder, TINY_CONFIG,
         checkpoint_path, '--out',
         str(tmp_path / 'clip.mp4'), '--chunk-size', '2', *options
     ]

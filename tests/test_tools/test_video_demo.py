@@ -7,14 +7,11 @@ import cv2
 import numpy as np
 import pycocotools.mask as mask_util
 import pytest
-import torch
 
 from mmseqformer.apis import (FrameFolderSource, VideoPrediction,
                               build_video_visualizer, init_vis_model,
                               open_video_source, write_prediction_video)
-from mmseqformer.testing import noisy_tiny_vis_model, run_tool
-
-CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
+from mmseqformer.testing import TINY_CONFIG, run_tool
 
 
 def write_1080p_clip(path: str, num_frames: int = 8) -> None:
@@ -52,18 +49,6 @@ def street(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    """A tiny SeqFormer with random weights that draws large masks."""
-    model = noisy_tiny_vis_model()
-    path = str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
-    torch.save(
-        dict(
-            state_dict=model.state_dict(),
-            meta=dict(dataset_meta=dict(model.dataset_meta))), path)
-    return path
-
-
 def read_video(path):
     capture = cv2.VideoCapture(path)
     frames = []
@@ -82,7 +67,7 @@ def test_demo_turns_the_1080p_clip_into_an_mp4_with_coloured_masks(
         sys.executable,
         'tools/demo/video_demo.py',
         street,
-        CONFIG,
+        TINY_CONFIG,
         checkpoint,
         '--out',
         out,
@@ -118,7 +103,7 @@ def test_demo_turns_the_1080p_clip_into_an_mp4_with_coloured_masks(
 
 
 def test_each_instance_keeps_its_colour_across_frames(checkpoint, tmp_path):
-    model = init_vis_model(CONFIG, checkpoint)
+    model = init_vis_model(TINY_CONFIG, checkpoint)
     frames = np.full((3, 40, 60, 3), 40, dtype=np.uint8)
     mask = np.zeros((40, 60), dtype=bool)
     mask[5:30, 10:40] = True
@@ -182,9 +167,9 @@ def test_demo_clip_mode_draws_each_frame_once_decided(checkpoint, tmp_path):
     writer.release()
     out = str(tmp_path / 'out.mp4')
     run_tool([
-        sys.executable, 'tools/demo/video_demo.py', clip, CONFIG, checkpoint,
-        '--out', out, '--mode', 'clips', '--mode-options', 'clip_length=2',
-        'overlap=1', '--score-thr', '0.0'
+        sys.executable, 'tools/demo/video_demo.py', clip, TINY_CONFIG,
+        checkpoint, '--out', out, '--mode', 'clips', '--mode-options',
+        'clip_length=2', 'overlap=1', '--score-thr', '0.0'
     ])
     assert len(read_video(out)) == 5
     with open(osp.join(tmp_path, 'out.json')) as f:
