@@ -31,7 +31,7 @@ from torch import nn
 
 from ..install_check import check_cuda_ops
 from ..models.vis import build_video_inference, check_mode
-from ..registry import VIS_BACKENDS
+from ..registry import VIS_BACKENDS, get_vis_backend
 from ..utils.checkpoint_fit import check_fits, read_checkpoint
 from ..utils.tool_config import load_model_config
 from .preprocessing import (FrameProgress, build_vis_test_pipeline,
@@ -66,17 +66,13 @@ def init_vis_model(config: Union[str, Config],
             first missing, unexpected and misshapen keys, unless the
             checkpoint fits the model exactly. False loads the keys that fit
             (mmengine's behaviour, which logs the others).
-        backend (str): ``pytorch`` or ``onnxruntime`` (the backends of
-            :data:`~mmseqformer.registry.VIS_BACKENDS`).
+        backend (str): ``pytorch`` or ``onnxruntime``
+            (:func:`~mmseqformer.registry.get_vis_backend`).
 
     Returns:
         nn.Module: The model (an ``OnnxVisModel`` for ``onnxruntime``).
     """
-    build = VIS_BACKENDS.get(backend)
-    if build is None:
-        raise ValueError(f'backend must be one of '
-                         f'{sorted(VIS_BACKENDS.module_dict)}, got '
-                         f'{backend!r}')
+    build = get_vis_backend(backend)
     return build(config, checkpoint, device, cfg_options, strict)
 
 
@@ -164,7 +160,9 @@ def inference_vis(model: nn.Module,
     """
     check_mode(mode)
     source = open_video_source(video)
-    collector = VideoCollector()
+    # Offline ids index the selected pairs; those that end without a mask
+    # leave gaps, numbered away as in the official results.
+    collector = VideoCollector(dense_ids=mode == 'offline')
     for frame in stream_vis(model, source, mode, chunk_size, progress, amp,
                             **mode_options):
         collector.add(frame.instances)

@@ -227,9 +227,15 @@ class VideoCollector:
     its class the one with the largest sum of per-frame scores. In the
     offline mode an id is one (query, class) pair whose score and class
     are the same in every frame, so the entry is that pair's.
+
+    Args:
+        dense_ids (bool): Number the entries 0..n-1 in the order of their
+            ids (the offline mode, whose pairs without any mask leave gaps);
+            else the ids stay as the frames give them (tracks).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, dense_ids: bool = False) -> None:
+        self.dense_ids = dense_ids
         self.frames: List[Dict[int, tuple]] = []  # id -> (rle, box)
         self.frame_size: Optional[Tuple[int, int]] = None
         self.score_sums: Dict[int, float] = defaultdict(float)
@@ -282,7 +288,8 @@ class VideoCollector:
                 for t in tracks
             ],
                             dtype=np.int64),
-            instance_ids=np.array(tracks, dtype=np.int64),
+            instance_ids=np.arange(len(tracks))
+            if self.dense_ids else np.array(tracks, dtype=np.int64),
             masks=[[frame.get(t, (empty, ))[0] for t in tracks]
                    for frame in self.frames],
             bboxes=[

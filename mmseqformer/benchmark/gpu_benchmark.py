@@ -29,7 +29,6 @@ import logging
 import os.path as osp
 import sys
 import tempfile
-import time
 from typing import List, Optional, Tuple
 
 import torch
@@ -294,13 +293,13 @@ def measure_training(under_test: CodeUnderTest, run: dict, settings: dict,
         step()
     synchronize(device)
     memory.reset()
-    seconds, losses = [], None
-    for _ in range(settings['train_iters']):
-        start = time.perf_counter()
-        losses = step()
-        synchronize(device)
-        seconds.append(time.perf_counter() - start)
-    loss = total_loss(losses)
+    last = []  # the last step's losses
+
+    def timed_step() -> None:
+        last[:] = [step()]
+
+    seconds = timed_repeats(timed_step, device, settings['train_iters'])
+    loss = total_loss(last[0])
     if loss != loss or abs(loss) == float('inf'):
         raise FloatingPointError(f'the training loss is {loss}')
     return dict(

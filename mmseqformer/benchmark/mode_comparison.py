@@ -34,6 +34,7 @@ from .mode_agreement import (agreement_with_offline,
                              online_last_frame_vs_offline)
 from .mode_specs import ModeSpec, parse_mode_spec
 from .set_metrics import identity_metrics, youtube_vis_ap
+from .timing import synchronize
 
 #: Frames per chunk of the offline mode unless ``offline:N`` says.
 DEFAULT_CHUNK_SIZE = inspect.signature(
@@ -76,8 +77,7 @@ def child(settings: dict) -> None:
         start = time.perf_counter()
         prediction = inference_vis(
             model, source, mode=spec.mode, **spec.options)
-        if device.startswith('cuda'):
-            torch.cuda.synchronize(device)
+        synchronize(device)
         seconds += time.perf_counter() - start
         frames += len(prediction)
         longest = max(longest, len(prediction))

@@ -1,9 +1,7 @@
 """Inference modes as written on a command line: ``window:8``,
 ``clips:5:2``, ``window:8:similarity_thr=0.3``, ``offline:none``."""
-import inspect
 import re
 from dataclasses import dataclass
-from typing import List
 
 #: Options a mode takes without their name, in order (``window:8``).
 POSITIONAL_OPTIONS = dict(
@@ -32,27 +30,6 @@ class ModeSpec:
         return re.sub(r'[^A-Za-z0-9_.-]+', '-', self.label)
 
 
-#: Constructor arguments of the inference classes that are not the mode's
-#: options (:func:`build_video_inference` passes them).
-NOT_OPTIONS = ('self', 'model', 'num_frames', 'amp')
-
-
-def mode_option_names(mode: str) -> List[str]:
-    """The options a mode accepts: its inference class's constructor
-    arguments (``chunk_size`` for offline, ``window`` for window...)."""
-    from mmseqformer.models.vis import VIDEO_INFERENCES
-    names = []
-    for klass in VIDEO_INFERENCES[mode].__mro__:
-        if '__init__' not in vars(klass):
-            continue
-        for name, parameter in inspect.signature(
-                klass.__init__).parameters.items():
-            if parameter.kind == parameter.POSITIONAL_OR_KEYWORD and \
-                    name not in NOT_OPTIONS and name not in names:
-                names.append(name)
-    return names
-
-
 def _option_value(text: str, label: str):
     if text.lower() == 'none':
         return None
@@ -73,6 +50,7 @@ def parse_mode_spec(label: str) -> ModeSpec:
             that is not a number, an option given twice.
     """
     from mmseqformer.apis import MODES
+    from mmseqformer.models.vis import mode_option_names
     mode, *parts = label.split(':')
     if mode not in MODES:
         raise ValueError(f'mode {label!r}: {mode!r} is not one of {MODES}')

@@ -25,9 +25,14 @@ def run_official_inference(settings: dict) -> None:
     ``inference.py``'s defaults, give it random weights (seed ``seed``),
     save it to ``checkpoint`` and run the official ``inference.py`` on
     ``frames`` (``ann``), writing ``out``."""
+    import torch
+
     from .official_code import (build_official_model, randomize_official_,
                                 run_official_script, save_official_checkpoint)
     root, checkpoint = settings['official_root'], settings['checkpoint']
+    # The official initialisation draws from the global generator: seeded,
+    # the same seed gives the same model in every run.
+    torch.manual_seed(settings['seed'])
     model, _, _ = build_official_model(root, script='inference.py')
     randomize_official_(model, seed=settings['seed'])
     save_official_checkpoint(model, checkpoint)

@@ -16,7 +16,7 @@ import torch
 from mmseqformer.apis import inference_vis, init_vis_model
 from mmseqformer.deploy import META_FILE, export_onnx
 from mmseqformer.deploy.parity import backend_differences
-from mmseqformer.testing import moving_block_video
+from mmseqformer.testing import moving_block_video, perturb_weights
 from .machine import cpu_name
 from .markdown import markdown_table
 
@@ -27,11 +27,7 @@ def build_model(config: str, checkpoint: Optional[str], noise: float):
     keeps the masks from being degenerate)."""
     torch.manual_seed(0)
     model = init_vis_model(config, checkpoint)
-    if checkpoint is None:
-        with torch.no_grad():
-            for param in model.parameters():
-                param.add_(torch.randn_like(param) * noise)
-    return model
+    return model if checkpoint is not None else perturb_weights(model, noise)
 
 
 def seconds_per_frame(model, frames, chunk_size: int) -> float:

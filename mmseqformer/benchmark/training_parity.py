@@ -20,14 +20,13 @@ whose losses are reported, then ``steps`` timed steps; the peak memory
 import os.path as osp
 import sys
 import tempfile
-import time
 
 import torch
 
 from .child_process import child_command, emit, last_error_line, run_child
 from .markdown import markdown_table
 from .memory import PeakMemory
-from .timing import median, synchronize
+from .timing import median, synchronize, timed_repeats
 from .training_step import TRAIN_CLIPS, TRAIN_FRAMES, dropout_off_
 
 #: The official head's class rows (YouTube-VIS 2019's 40 labels are drawn).
@@ -87,12 +86,7 @@ def child(settings: dict) -> None:
     memory = PeakMemory(device)
     synchronize(device)
     memory.reset()
-    seconds = []
-    for _ in range(settings['steps']):
-        start = time.perf_counter()
-        step()
-        synchronize(device)
-        seconds.append(time.perf_counter() - start)
+    seconds = timed_repeats(step, device, settings['steps'])
     emit(
         dict(
             code=settings['code'],

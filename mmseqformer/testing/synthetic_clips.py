@@ -116,8 +116,8 @@ def training_batch(clips: List[dict],
         device (str): Where the inputs and ground truth go.
 
     Returns:
-        tuple: (N, T, 3, H_pad, W_pad) inputs, padded with zeros at the
-        bottom and right, and N ``TrackDataSample``s whose frames carry
+        tuple: (bs, T, 3, H_pad, W_pad) inputs, padded with zeros at the
+        bottom and right, and bs ``TrackDataSample``s whose frames carry
         ``gt_instances`` (masks padded to the batch shape) and the metainfo
         the model reads.
     """

@@ -26,13 +26,22 @@ def perturb_weights(model: nn.Module, noise: float) -> nn.Module:
     return model
 
 
-def noisy_tiny_vis_model(noise: float = 0.05, seed: int = 0) -> nn.Module:
+def noisy_tiny_vis_model(noise: float = 0.05,
+                         seed: int = 0,
+                         frame_weight_scale: float = 1.0) -> nn.Module:
     """The demo config's model as ``init_vis_model`` builds it (eval mode,
-    ``cfg`` and ``dataset_meta`` attached), weights perturbed."""
+    ``cfg`` and ``dataset_meta`` attached), weights perturbed;
+    ``frame_weight_scale`` multiplies the decoder's frame-weight layers (20
+    makes the weights over frames far from uniform, so that how frames are
+    aggregated matters)."""
     from ..apis import init_vis_model
     torch.manual_seed(seed)
     model = init_vis_model(Config.fromfile(find_config(TINY_CONFIG)))
-    return perturb_weights(model, noise)
+    perturb_weights(model, noise)
+    with torch.no_grad():
+        for layer in model.track_head.decoder.layers:
+            layer.frame_weight_fc.weight.mul_(frame_weight_scale)
+    return model
 
 
 def perturbed_tiny_seqformer(noise: float = 0.02) -> nn.Module:

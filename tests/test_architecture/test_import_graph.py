@@ -4,6 +4,8 @@ arrow back up (e.g. ``apis`` -> ``deploy``)."""
 import ast
 import os
 import os.path as osp
+import subprocess
+import sys
 from collections import defaultdict
 from typing import Dict, Set
 
@@ -117,3 +119,20 @@ def test_the_graph_reader_sees_lazy_and_relative_imports(tmp_path):
         'mmseqformer.apis.deploy', 'mmseqformer.ops', 'mmseqformer.utils',
         'mmseqformer.apis.sub.sibling'
     } <= found
+
+
+def test_a_pytorch_model_does_not_load_the_deployment_package():
+    """At run time too: ``init_vis_model`` imports only the backend asked
+    for (a fresh interpreter: the test session has imported everything)."""
+    code = ('import sys\n'
+            'from mmseqformer.apis import init_vis_model\n'
+            'from mmseqformer.testing import TINY_CONFIG\n'
+            'from mmseqformer.utils.config_lookup import find_config\n'
+            'init_vis_model(find_config(TINY_CONFIG))\n'
+            "print(sorted(m for m in sys.modules if 'deploy' in m))\n")
+    result = subprocess.run([sys.executable, '-c', code],
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == '[]'

@@ -1,7 +1,8 @@
 """mmseqformer.benchmark.mode_specs: modes as written on a command line."""
 import pytest
 
-from mmseqformer.benchmark.mode_specs import mode_option_names, parse_mode_spec
+from mmseqformer.benchmark.mode_specs import parse_mode_spec
+from mmseqformer.models.vis import mode_option_names
 
 
 def test_mode_specs():

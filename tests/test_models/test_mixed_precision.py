@@ -50,10 +50,14 @@ def clip_batch(seed: int):
         make_training_clips(2, 3, 64, 96, num_classes=3, seed=seed))
 
 
-def msda_inputs():
+def msda_inputs(training_sampler='gather'):
     torch.manual_seed(0)
     attn = FrameFoldedMSDA(
-        embed_dims=32, num_heads=2, num_levels=2, num_points=2)
+        embed_dims=32,
+        num_heads=2,
+        num_levels=2,
+        num_points=2,
+        training_sampler=training_sampler)
     with torch.no_grad():
         for param in attn.parameters():
             param.add_(torch.randn_like(param) * 0.1)
@@ -65,11 +69,13 @@ def msda_inputs():
     return attn, (query, value, reference, shapes, starts)
 
 
-@pytest.mark.parametrize('grad', [False, True])
-def test_deformable_sampling_runs_in_float32_under_autocast(grad, monkeypatch):
-    """Inference and training paths: the sampling sees float32, the samples
-    come back in bfloat16, close to float32."""
-    attn, inputs = msda_inputs()
+@pytest.mark.parametrize('grad,sampler', [(False, 'gather'), (True, 'gather'),
+                                          (True, 'grid_sample')])
+def test_deformable_sampling_runs_in_float32_under_autocast(
+        grad, sampler, monkeypatch):
+    """Inference and both training samplers: the sampling sees float32,
+    the samples come back in bfloat16, close to float32."""
+    attn, inputs = msda_inputs(sampler)
     seen = []
     sample = msda_sampling._sample
 

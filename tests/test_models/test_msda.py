@@ -113,3 +113,33 @@ def test_an_unknown_training_sampler_is_named():
     with pytest.raises(ValueError, match="'bilinear'"):
         FrameFoldedMSDA(
             embed_dims=16, num_heads=2, training_sampler='bilinear')
+
+
+def test_the_demo_config_trains_every_attention_with_grid_sample(monkeypatch):
+    """The switch reaches every deformable attention of the demo model
+    (its published figures were trained on mmcv's path), and training runs
+    that path."""
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+
+    from mmseqformer.ops import msda_sampling
+    from mmseqformer.testing import TINY_CONFIG
+    from mmseqformer.utils.config_lookup import find_config
+    model = MODELS.build(Config.fromfile(find_config(TINY_CONFIG)).model)
+    attentions = [m for m in model.modules() if isinstance(m, FrameFoldedMSDA)]
+    assert len(attentions) == 5  # 2 encoder and 3 decoder layers
+    assert {attn.training_sampler for attn in attentions} == {'grid_sample'}
+    calls = []
+    real = msda_sampling.multi_scale_deformable_attn_pytorch
+    monkeypatch.setattr(msda_sampling, 'multi_scale_deformable_attn_pytorch',
+                        lambda *args: calls.append(1) or real(*args))
+    encoder_attn = attentions[0]
+    dims = encoder_attn.embed_dims
+    torch.manual_seed(0)
+    encoder_attn(
+        torch.randn(2, 5, dims),
+        value=torch.randn(2, 65, dims),
+        reference_points=torch.rand(2, 5, 4, 2),
+        spatial_shapes=torch.tensor([[6, 8], [3, 4], [2, 2], [1, 1]]),
+        level_start_index=torch.tensor([0, 48, 60, 64]))
+    assert calls == [1]

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mmseqformer.apis import (build_vis_test_pipeline, inference_vis,
-                              preprocess_frames)
+                              preprocess_frames, stream_vis)
 from mmseqformer.models.layers import FrameAggregation, SeqFormerDecoderLayer
 from mmseqformer.models.vis import OfflineVideoInference
 from mmseqformer.models.vis.video_postprocess import (embedding_frames,
@@ -58,11 +58,8 @@ def test_frame_aggregation_equals_the_whole_video_formula(aggregation):
 
 @pytest.fixture(scope='module')
 def model():
-    model = noisy_tiny_vis_model()
-    with torch.no_grad():
-        for layer in model.track_head.decoder.layers:
-            # Frame weights far from uniform, so the online softmax matters.
-            layer.frame_weight_fc.weight.mul_(20)
+    # Frame weights far from uniform, so the online softmax matters.
+    model = noisy_tiny_vis_model(frame_weight_scale=20)
     # Keep every pair, so the comparison covers all ten of them.
     model.track_head.test_cfg['score_thr'] = 0.0
     return model
@@ -180,3 +177,34 @@ def test_frames_of_another_size_are_refused_with_their_index(model):
         inference_vis(model, frames, chunk_size=2)
     with pytest.raises(ValueError, match='no frames'):
         inference_vis(model, [], chunk_size=2)
+
+
+def test_pairs_without_any_mask_leave_no_gap_in_the_ids():
+    """Offline: a selected pair with no mask in any frame is dropped (as
+    officially), and the others are numbered 0..n-1 as in ``predict``."""
+    model = noisy_tiny_vis_model(noise=0.2)
+    model.track_head.test_cfg.update(max_per_video=30, score_thr=0.0)
+    try:
+        frames = video(4)
+        prediction = inference_vis(model, frames, chunk_size=2)
+        streamed = list(stream_vis(model, frames, mode='offline'))
+        pipeline = build_vis_test_pipeline(model.cfg)
+        offline = OfflineVideoInference(model, 4, chunk_size=None)
+        offline.push(*preprocess_frames(model, pipeline, list(frames), 0, 4))
+        expected = offline.video_results()
+    finally:
+        model.track_head.test_cfg.update(max_per_video=10, score_thr=0.001)
+    shown = sorted({
+        i
+        for frame in streamed for i in frame.instances.instances_id.tolist()
+    })
+    # The case this test is about: some of the 30 pairs have no mask.
+    assert len(shown) < 30 and shown != list(range(len(shown)))
+    count = len(expected[0][1])
+    assert len(prediction.scores) == len(shown) == count
+    np.testing.assert_array_equal(prediction.instance_ids, np.arange(count))
+    np.testing.assert_allclose(
+        prediction.scores, expected[0][1].scores.numpy(), rtol=0, atol=1e-6)
+    for frame, instances in expected:
+        np.testing.assert_array_equal(
+            prediction.frame_masks(frame), instances.masks.numpy())

@@ -6,7 +6,8 @@ import torch
 
 from mmseqformer.apis import (build_vis_test_pipeline, inference_vis,
                               preprocess_frames, stream_vis)
-from mmseqformer.models.vis import OfflineVideoInference, build_video_inference
+from mmseqformer.models.vis import (OfflineVideoInference,
+                                    build_video_inference, mode_option_names)
 from mmseqformer.testing import moving_block_video as video
 from mmseqformer.testing import noisy_tiny_vis_model
 
@@ -15,12 +16,8 @@ NUM_FRAMES = 6
 
 @pytest.fixture(scope='module')
 def model():
-    model = noisy_tiny_vis_model()
-    with torch.no_grad():
-        for layer in model.track_head.decoder.layers:
-            # Frame weights far from uniform, so the online softmax matters.
-            layer.frame_weight_fc.weight.mul_(20)
-    return model
+    # Frame weights far from uniform, so the online softmax matters.
+    return noisy_tiny_vis_model(frame_weight_scale=20)
 
 
 class ReadLog:
@@ -240,3 +237,11 @@ def test_models_without_query_decomposition_have_only_the_offline_mode(model):
             inference_vis(model, video(2), mode='online')
     finally:
         layers[0].query_decompose = True
+
+
+def test_the_mode_list_is_the_registered_modes():
+    from mmseqformer.models.vis import MODES, VIDEO_INFERENCES
+    assert set(MODES) == set(VIDEO_INFERENCES) and MODES[0] == 'offline'
+    assert mode_option_names('offline') == ['chunk_size']
+    assert mode_option_names('clips')[:2] == ['clip_length', 'overlap']
+    assert 'max_per_frame' in mode_option_names('window')

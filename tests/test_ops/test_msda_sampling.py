@@ -14,6 +14,18 @@ from mmseqformer.ops.deformable_sampling import (deformable_attn_gather,
 from mmseqformer.ops.msda_sampling import deformable_sample, valid_im2col_step
 
 
+def assert_close_to_mmcv(samples, value, shapes, references, offsets, weights):
+    """``samples`` are mmcv's sampling (``grid_sample``) up to float
+    rounding."""
+    torch.testing.assert_close(
+        samples,
+        multi_scale_deformable_attn_pytorch(
+            value, shapes, sampling_locations_from(references, offsets,
+                                                   shapes), weights),
+        rtol=1e-5,
+        atol=1e-6)
+
+
 @pytest.mark.parametrize('batch, step, expected', [(70, 64, 35), (64, 64, 64),
                                                    (5, 64, 5), (7, 3, 1),
                                                    (12, 8, 6)])
@@ -71,13 +83,7 @@ def test_gather_at_references_equals_gather_at_locations_bit_for_bit(ref_dims):
                                        weights)
     assert torch.equal(actual, expected)
     # And both are mmcv's sampling up to float rounding.
-    torch.testing.assert_close(
-        actual,
-        multi_scale_deformable_attn_pytorch(
-            value, shapes, sampling_locations_from(references, offsets,
-                                                   shapes), weights),
-        rtol=1e-5,
-        atol=1e-6)
+    assert_close_to_mmcv(actual, value, shapes, references, offsets, weights)
 
 
 def test_the_backend_is_read_off_the_tensor_and_the_mode():
@@ -135,13 +141,7 @@ def test_each_backend_takes_its_route(monkeypatch, grad, sampler, expected):
             weights,
             training_sampler=sampler)
     assert calls == [expected]
-    torch.testing.assert_close(
-        out,
-        multi_scale_deformable_attn_pytorch(
-            value, shapes, sampling_locations_from(references, offsets,
-                                                   shapes), weights),
-        rtol=1e-5,
-        atol=1e-6)
+    assert_close_to_mmcv(out, value, shapes, references, offsets, weights)
     # Traced (ONNX export): the grid_sample form, the same values.
     calls.clear()
     with torch.no_grad():

@@ -41,7 +41,7 @@ class SeqFormerDataPreprocessor(TrackDataPreprocessor):
         self.test_pad_size_divisor = test_pad_size_divisor
 
     def forward(self, data: dict, training: bool = False) -> Dict:
-        """Normalise, pad for the mode and stack to (N, T, C, H, W).
+        """Normalise, pad for the mode and stack to (bs, T, C, H, W).
 
         Args:
             data (dict): ``inputs`` (list of (T, C, H, W) uint8 tensors) and
@@ -49,7 +49,7 @@ class SeqFormerDataPreprocessor(TrackDataPreprocessor):
             training (bool): Pad with the training divisor.
 
         Returns:
-            dict: ``inputs`` (N, T, C, H, W) and ``data_samples`` with
+            dict: ``inputs`` (bs, T, C, H, W) and ``data_samples`` with
             ``batch_input_shape`` and ``pad_shape`` set.
         """
         # The parent reads the divisor in two places (pad shapes and

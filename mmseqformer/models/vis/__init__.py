@@ -5,7 +5,7 @@ from .seqformer import SeqFormer
 from .video_engine import FrameRecord, SeqFormerEngine
 from .video_inference import (MODES, VIDEO_INFERENCES, FrameOutput,
                               VideoInference, build_video_inference,
-                              check_mode, register_mode)
+                              check_mode, mode_option_names, register_mode)
 from .video_postprocess import VIDEO_TEST_CFG, VideoSelection, video_test_cfg
 
 __all__ = [
@@ -13,5 +13,5 @@ __all__ = [
     'CausalInference', 'OnlineInference', 'WindowInference', 'ClipInference',
     'MODES', 'VIDEO_INFERENCES', 'build_video_inference', 'check_mode',
     'VideoSelection', 'VIDEO_TEST_CFG', 'video_test_cfg', 'FrameRecord',
-    'SeqFormerEngine', 'register_mode'
+    'SeqFormerEngine', 'register_mode', 'mode_option_names'
 ]

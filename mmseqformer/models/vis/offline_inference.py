@@ -3,8 +3,8 @@
 Every instance query sees every frame, as in the official code; the video
 may come in chunks (:meth:`OfflineVideoInference.push`), each going
 through the encoder and the box path once (:class:`SeqFormerEngine`), with
-each layer's weighted sum accumulated online. :meth:`~OfflineVideoInference.
-flush` runs the instance path once, picks the top (query, class) pairs and
+each layer's weighted sum accumulated online.
+:meth:`~OfflineVideoInference.flush` runs the instance path once, picks the top (query, class) pairs and
 renders them chunk by chunk. One chunk of the whole video is
 :meth:`SeqFormer.predict`; smaller chunks give the same result up to float
 rounding, with memory holding one chunk's activations plus, per frame,
@@ -34,8 +34,12 @@ class OfflineVideoInference(VideoInference):
     is decided after the last one.
 
     The frames of :meth:`flush` hold the selected pairs scoring at least
-    ``test_cfg['score_thr']`` that have a mask in that frame, with ids
-    0..k-1 in the official output order.
+    ``test_cfg['score_thr']`` that have a mask in that frame; a pair's id
+    is its rank among them (0..k-1, the official output order). A pair
+    with no mask in any frame appears in no frame (official: a null
+    result), so the ids of a video's frames may skip it;
+    ``VideoCollector(dense_ids=True)`` numbers the others 0..n-1 as
+    :meth:`video_results` does.
 
     Args:
         model: The model (see :class:`VideoInference`).
@@ -75,8 +79,10 @@ class OfflineVideoInference(VideoInference):
         return self.engine.num_frames
 
     def frames_wanted(self) -> Optional[int]:
-        if self.whole_in_one_push:
-            return None  # the length is known once the video is read
+        if self.whole_in_one_push or not self.engine.decomposed:
+            # The length is known once the video is read; without query
+            # decomposition the decoder needs every frame at once.
+            return None
         return self.chunk_size
 
     @torch.no_grad()

@@ -10,8 +10,7 @@ Every mode is a :class:`VideoInference`, registered under its name in
 - ``clips``: clips of k frames overlapping by o (latency k - 1)
   (``causal_inference.py``).
 
-The caller
-caller reads :meth:`~VideoInference.frames_wanted` frames, preprocesses
+The caller reads :meth:`~VideoInference.frames_wanted` frames, preprocesses
 them, :meth:`~VideoInference.push`-es them and gets back the frames they
 decided; after the last frame, :meth:`~VideoInference.flush` gives the rest.
 A frame's ``latency`` is how many later frames it waits for before it is
@@ -28,6 +27,7 @@ None (the whole video) offline.
 
 Shape legend: ``t`` frames.
 """
+import inspect
 from typing import Callable, Dict, Iterable, List, Optional, Tuple, Type
 
 from mmdet.structures import TrackDataSample
@@ -62,6 +62,27 @@ def check_mode(mode: str) -> None:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
 
 
+#: Constructor arguments of the modes that are not options of a mode
+#: (:func:`build_video_inference` passes them).
+NOT_OPTIONS = ('self', 'model', 'num_frames', 'amp')
+
+
+def mode_option_names(mode: str) -> List[str]:
+    """The options a mode takes: its class's constructor arguments, its
+    bases' included (``chunk_size`` offline, ``window`` for window...)."""
+    check_mode(mode)
+    names = []
+    for klass in VIDEO_INFERENCES[mode].__mro__:
+        if '__init__' not in vars(klass):
+            continue
+        for name, parameter in inspect.signature(
+                klass.__init__).parameters.items():
+            if parameter.kind == parameter.POSITIONAL_OR_KEYWORD and \
+                    name not in NOT_OPTIONS and name not in names:
+                names.append(name)
+    return names
+
+
 def build_video_inference(model,
                           mode: str,
                           num_frames: Optional[int] = None,
@@ -75,14 +96,18 @@ def build_video_inference(model,
         mode (str): One of :data:`MODES`.
         num_frames (int, optional): The video's length, when known.
         amp (bool): The network under autocast.
-        **options: The mode's options (its class's arguments).
+        **options: The mode's options (:func:`mode_option_names`).
+
+    Raises:
+        TypeError: An option the mode does not take, naming the mode.
     """
-    check_mode(mode)
-    try:
-        return VIDEO_INFERENCES[mode](
-            model, num_frames=num_frames, amp=amp, **options)
-    except TypeError as error:
-        raise TypeError(f'mode {mode!r}: {error}') from None
+    allowed = mode_option_names(mode)
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(f'mode {mode!r} takes no option {unknown}; its '
+                        f'options: {allowed}')
+    return VIDEO_INFERENCES[mode](
+        model, num_frames=num_frames, amp=amp, **options)
 
 
 class VideoInference:
