@@ -8,8 +8,8 @@ features build the instance queries and in when a frame is decided:
 - :class:`OnlineInference` (latency 0): after frame t, the instance path on
   the running aggregation of frames 0..t (a state of num_layers x Q x C
   whatever the video's length); frame t's masks for the selected queries.
-  An instance's id is its query. After the last frame the instance queries are those of
-  whole-video inference.
+  An instance's id is its query. After the last frame the instance queries
+  are those of whole-video inference.
 - :class:`WindowInference` (latency 0): exact SeqFormer over the last W
   frames (their instance-path features and frame logits are kept, not
   their mask features); ids linked from step to step by

@@ -5,9 +5,10 @@ may come in chunks (:meth:`OfflineVideoInference.push`), each going
 through the encoder and the box path once (:class:`SeqFormerEngine`), with
 each layer's weighted sum accumulated online.
 :meth:`~OfflineVideoInference.flush` runs the instance path once, picks the
-top (query, class) pairs and renders them chunk by chunk. One chunk of the whole video is
-:meth:`SeqFormer.predict`; smaller chunks give the same result up to float
-rounding, with memory holding one chunk's activations plus, per frame,
+top (query, class) pairs and renders them chunk by chunk. One chunk of the
+whole video is :meth:`SeqFormer.predict`; smaller chunks give the same
+result up to float rounding, with memory holding one chunk's activations
+plus, per frame,
 ``D x h x w`` mask features and ``Q x 4`` reference boxes.
 
 Without query decomposition (the ablation of paper Table 3) the box path
