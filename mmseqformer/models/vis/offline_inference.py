@@ -8,8 +8,7 @@ each layer's weighted sum accumulated online.
 top (query, class) pairs and renders them chunk by chunk. One chunk of the
 whole video is :meth:`SeqFormer.predict`; smaller chunks give the same
 result up to float rounding, with memory holding one chunk's activations
-plus, per frame,
-``D x h x w`` mask features and ``Q x 4`` reference boxes.
+plus, per frame, ``D x h x w`` mask features and ``Q x 4`` reference boxes.
 
 Without query decomposition (the ablation of paper Table 3) the box path
 reads the instance query, so only one chunk is possible and the decoder's
