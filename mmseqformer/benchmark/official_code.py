@@ -79,6 +79,30 @@ OPTIONAL_MODULES = ('cv2', 'matplotlib', 'matplotlib.pyplot', 'imgaug',
 _STATE: Dict[str, Any] = {}
 
 
+def official_checkout_problem(root: str) -> Optional[str]:
+    """Why ``root`` is not an official SeqFormer checkout (None if it is)."""
+    if not osp.isfile(osp.join(root, 'models', 'seqformer.py')):
+        return (f'{root}: not an official SeqFormer checkout (no '
+                'models/seqformer.py)')
+    return None
+
+
+def add_official_arguments(parser: argparse.ArgumentParser,
+                           required: bool = False,
+                           help_suffix: str = '') -> None:
+    """``--official-root`` (the checkout) and ``--official-python`` (the
+    Python the official code runs in) for a command line."""
+    parser.add_argument(
+        '--official-root',
+        required=required,
+        help='official SeqFormer checkout' + help_suffix)
+    parser.add_argument(
+        '--official-python',
+        default=sys.executable,
+        help='Python of an environment with torch, torchvision and scipy '
+        'for the official code (default: this one)')
+
+
 def import_official(root: str) -> types.SimpleNamespace:
     """Make the official checkout importable, patched; idempotent.
 
@@ -98,9 +122,9 @@ def import_official(root: str) -> types.SimpleNamespace:
                 f'official code already imported from {_STATE["root"]}, '
                 f'cannot import it again from {root}')
         return _STATE['modules']
-    if not osp.isfile(osp.join(root, 'models', 'seqformer.py')):
-        raise FileNotFoundError(f'{root}: not an official SeqFormer checkout '
-                                '(no models/seqformer.py)')
+    problem = official_checkout_problem(root)
+    if problem:
+        raise FileNotFoundError(problem)
     for name in OFFICIAL_PACKAGES:
         module = sys.modules.get(name)
         if module is not None and not (getattr(module, '__file__', None)

@@ -26,6 +26,8 @@ sys.path.insert(0,
 
 import torch
 
+from mmseqformer.benchmark.official_code import (add_official_arguments,
+                                                 official_checkout_problem)
 from mmseqformer.evaluation import DEFAULT_SCORE_THR
 from mmseqformer.utils import ConfigNotFoundError, find_config
 
@@ -47,23 +49,14 @@ def checked_config(config: str) -> str:
 
 
 def checked_official_root(root):
-    if root is not None and not osp.isfile(
-            osp.join(root, 'models', 'seqformer.py')):
-        fail(f'{root}: not an official SeqFormer checkout '
-             '(no models/seqformer.py)')
+    problem = root is not None and official_checkout_problem(root)
+    if problem:
+        fail(problem)
     return root
 
 
 def add_official(parser, required: bool = False, adds: str = '') -> None:
-    parser.add_argument(
-        '--official-root',
-        required=required,
-        help='official SeqFormer checkout' + adds)
-    parser.add_argument(
-        '--official-python',
-        default=sys.executable,
-        help='Python of an environment with torch, torchvision and scipy '
-        'for the official code (default: this one)')
+    add_official_arguments(parser, required, adds)
 
 
 def add_size(parser, default, name='--size', what='frame size') -> None:

@@ -30,18 +30,15 @@ import torch
 
 from mmseqformer import apis
 from mmseqformer.benchmark import official_video
+from mmseqformer.benchmark.official_code import (add_official_arguments,
+                                                 official_checkout_problem)
 from mmseqformer.models.utils import official_to_mmseqformer
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('video', help='an mp4/avi/... file or frame folder')
-    parser.add_argument(
-        '--official-root', required=True, help='official SeqFormer checkout')
-    parser.add_argument(
-        '--official-python',
-        required=True,
-        help='python of an environment where the official code runs')
+    add_official_arguments(parser, required=True)
     parser.add_argument('--config', default='configs/seqformer_r50.py')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--chunk-size', type=int, default=4)
@@ -59,6 +56,9 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    problem = official_checkout_problem(args.official_root)
+    if problem:
+        sys.exit(f'error: {problem}')
     frames = list(apis.open_video_source(args.video))
     work_dir = args.work_dir or tempfile.mkdtemp(prefix='vis-compare-')
     os.makedirs(work_dir, exist_ok=True)

@@ -20,17 +20,13 @@ REPO = osp.dirname(
 sys.path.insert(0, REPO)
 
 from mmseqformer.benchmark import child_command
+from mmseqformer.benchmark.official_code import (add_official_arguments,
+                                                 official_checkout_problem)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        '--official-root', required=True, help='official SeqFormer checkout')
-    parser.add_argument(
-        '--official-python',
-        default=sys.executable,
-        help='Python of an environment with torch, torchvision and scipy '
-        'for the official code (default: this one)')
+    add_official_arguments(parser, required=True)
     parser.add_argument(
         '--out-dir',
         default=osp.join(REPO, 'tests', 'data'),
@@ -41,9 +37,9 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if not osp.isfile(osp.join(args.official_root, 'models', 'seqformer.py')):
-        sys.exit(f'error: {args.official_root}: not an official SeqFormer '
-                 'checkout (no models/seqformer.py)')
+    problem = official_checkout_problem(args.official_root)
+    if problem:
+        sys.exit(f'error: {problem}')
     command = child_command(
         args.official_python,
         'mmseqformer.benchmark.official_fixtures:write_official_fixtures',
