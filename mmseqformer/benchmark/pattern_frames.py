@@ -1,38 +1,17 @@
-"""Synthetic frames for benchmarks, drawn one by one as they are read.
-
-Only numpy: the official code's children (another environment's Python)
-read the same frames.
-"""
-from typing import Iterator
-
-import numpy as np
+"""The benchmarks' video: a static texture with a block moving 7 pixels
+per frame, drawn frame by frame (:class:`~mmseqformer.testing.
+synthetic_video.MovingBlockVideo`; only numpy, so the official code's
+environment reads the same frames)."""
+from mmseqformer.testing.synthetic_video import MovingBlockVideo
 
 
-class PatternFrames:
-    """A lazily drawn video: texture plus a block moving across it.
-
-    The frames are made while the video is iterated, so a long video takes
-    no memory (the benchmarks measure the model's memory, not the video's).
-
-    Args:
-        num_frames (int): Frames in the video.
-        height (int): H of every frame.
-        width (int): W of every frame.
-    """
+class PatternFrames(MovingBlockVideo):
+    """A ``num_frames`` video of ``height`` x ``width`` frames (see the
+    module)."""
 
     def __init__(self, num_frames: int, height: int, width: int) -> None:
-        self.num_frames, self.height, self.width = num_frames, height, width
-        self.texture = np.random.default_rng(0).integers(
-            0, 160, (height, width, 3), dtype=np.uint8)
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        """BGR ``uint8`` frames (H, W, 3)."""
-        for t in range(self.num_frames):
-            frame = self.texture.copy()
-            x = (7 * t) % (self.width - self.width // 4)
-            frame[self.height // 4:self.height // 2,
-                  x:x + self.width // 4] = (40, 200, 230)
-            yield frame
-
-    def __len__(self) -> int:
-        return self.num_frames
+        super().__init__(
+            num_frames, (height, width),
+            step=7,
+            noise_max=160,
+            static_background=True)
