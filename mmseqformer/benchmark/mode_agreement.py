@@ -65,6 +65,10 @@ def online_last_frame_vs_offline(model,
 
     Online accumulates the same sums as offline, so the two must agree up
     to float rounding.
+
+    NOTE: this feeds the two inferences by hand instead of through
+    :func:`stream_vis`, whose loop keeps each inference to itself: the
+    comparison needs both inferences' state after the last frame.
     """
     import torch
 
