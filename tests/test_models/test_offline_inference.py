@@ -162,10 +162,21 @@ def test_without_query_decomposition_only_one_chunk_is_possible(model):
     layers = model.track_head.decoder.layers
     layers[1].query_decompose = False
     try:
+        frames = video(3)
+        # The whole video in one chunk runs the decoder's full forward;
+        # the offline mode asks for it whatever the chunk size.
+        whole = inference_vis(model, frames, chunk_size=None)
+        chunked = inference_vis(model, frames, chunk_size=2)
+        assert len(whole) == 3 and whole.masks == chunked.masks
+        np.testing.assert_array_equal(whole.scores, chunked.scores)
+        offline = OfflineVideoInference(model, 3, chunk_size=2)
+        assert offline.frames_wanted() is None
+        pipeline = build_vis_test_pipeline(model.cfg)
+        offline.push(
+            *preprocess_frames(model, pipeline, list(frames[:2]), 0, 3))
         with pytest.raises(ValueError, match='one chunk'):
-            inference_vis(model, video(3), chunk_size=2)
-        # The whole video in one chunk runs the decoder's full forward.
-        assert len(inference_vis(model, video(3), chunk_size=None)) == 3
+            offline.push(
+                *preprocess_frames(model, pipeline, list(frames[2:]), 2, 3))
     finally:
         layers[1].query_decompose = True
 
