@@ -8,9 +8,10 @@ from typing import Iterator, List, Tuple
 import numpy as np
 
 from mmseqformer.apis import VideoSource
+from mmseqformer.datasets.converters.ytvis_to_cocovid import \
+    load_vis_annotations
 from mmseqformer.datasets.transforms import check_frame_file
-from mmseqformer.datasets.ytvis_format import (VISAnnotationError,
-                                               load_vis_annotations)
+from mmseqformer.datasets.ytvis_format import VISAnnotationError
 
 #: The file-reading steps a test pipeline may start with.
 FRAME_LOADERS = ('LoadVideoFrameFromFile', 'LoadImageFromFile')

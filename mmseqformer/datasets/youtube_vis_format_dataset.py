@@ -6,9 +6,9 @@ from mmdet.registry import DATASETS
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
+from .converters.ytvis_to_cocovid import load_vis_annotations
 from .transforms.frame_loading import FrameFileError, check_frame_file
-from .ytvis_format import (VISAnnotationError, has_ground_truth,
-                           load_vis_annotations)
+from .ytvis_format import VISAnnotationError, has_ground_truth
 
 
 @DATASETS.register_module()

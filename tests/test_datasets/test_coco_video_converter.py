@@ -12,7 +12,8 @@ import pytest
 from mmseqformer.datasets import VISAnnotationError, YouTubeVISFormatDataset
 from mmseqformer.datasets.converters import (CocoVideoFields,
                                              coco_video_to_ytvis)
-from mmseqformer.datasets.ytvis_format import official_to_cocovid
+from mmseqformer.datasets.converters.ytvis_to_cocovid import \
+    official_to_cocovid
 from tests.test_datasets.dataset_views import dataset_instances, write_json
 
 CATEGORIES = [dict(id=3, name='cat'), dict(id=8, name='dog')]

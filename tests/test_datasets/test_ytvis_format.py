@@ -5,11 +5,11 @@ import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 
+from mmseqformer.datasets.converters.ytvis_to_cocovid import (
+    load_vis_annotations, official_to_cocovid)
 from mmseqformer.datasets.ytvis_format import (VISAnnotationError,
                                                has_ground_truth,
-                                               load_json_file,
-                                               load_vis_annotations,
-                                               official_to_cocovid)
+                                               load_json_file)
 
 H, W = 6, 8
 

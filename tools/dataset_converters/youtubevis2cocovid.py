@@ -19,8 +19,9 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmseqformer.datasets.ytvis_format import (load_json_file,
-                                               official_to_cocovid)
+from mmseqformer.datasets.converters.ytvis_to_cocovid import \
+    official_to_cocovid
+from mmseqformer.datasets.ytvis_format import load_json_file
 from mmseqformer.utils import atomic_output_path
 
 

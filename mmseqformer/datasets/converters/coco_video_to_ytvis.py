@@ -15,7 +15,7 @@ the track it belongs to. They differ in where video, frame and track live:
 the first image and annotation. The result is the official YouTube-VIS
 layout (one annotation per track, ``null`` in frames where the track is
 absent), the reverse of
-:func:`mmseqformer.datasets.ytvis_format.official_to_cocovid`.
+:func:`mmseqformer.datasets.converters.ytvis_to_cocovid.official_to_cocovid`.
 
 Every problem raises :class:`~mmseqformer.datasets.VISAnnotationError`
 naming the file and the entry (image or annotation, with its id).

@@ -21,12 +21,12 @@ import numpy as np
 import pycocotools.mask as mask_utils
 
 from ...utils.atomic_folder import atomic_output_folder
-from ..ytvis_format import (VISAnnotationError, is_official_layout,
-                            official_to_cocovid)
+from ..ytvis_format import VISAnnotationError, is_official_layout
 from .coco_video_to_ytvis import coco_video_to_ytvis
 from .instance_mapping import InstanceMapping
 from .instance_png import (compose_instance_id_map, count_overlapping_pixels,
                            instance_png_name, write_instance_png)
+from .ytvis_to_cocovid import official_to_cocovid
 
 #: The mapping file written beside the video folders.
 MAPPING_FILE = 'mapping.json'

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from ..ytvis_format import official_to_cocovid
+from ..converters.ytvis_to_cocovid import official_to_cocovid
 from .scene import (SHAPES, MovingShape, random_background, random_shape,
                     render_frame)
 

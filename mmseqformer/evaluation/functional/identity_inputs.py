@@ -19,8 +19,9 @@ import math
 from numbers import Real
 from typing import Dict, List, Optional
 
+from mmseqformer.datasets.converters.ytvis_to_cocovid import \
+    load_vis_annotations
 from mmseqformer.datasets.ytvis_format import (VISAnnotationError,
-                                               load_vis_annotations,
                                                read_json_file,
                                                to_compressed_rle)
 
