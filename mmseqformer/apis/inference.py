@@ -30,7 +30,7 @@ from mmengine.structures import InstanceData
 from torch import nn
 
 from ..install_check import check_cuda_ops
-from ..models.vis import build_video_inference, check_mode
+from ..models.vis import build_video_inference, check_mode, mode_option_names
 from ..registry import VIS_BACKENDS, get_vis_backend
 from ..utils.checkpoint_fit import check_fits, read_checkpoint
 from ..utils.tool_config import load_model_config
@@ -214,7 +214,7 @@ def stream_vis(model: nn.Module,
     check_mode(mode)
     source = open_video_source(video)
     length = source.known_length()
-    if mode == 'offline':
+    if 'chunk_size' in mode_option_names(mode):  # the offline mode
         mode_options['chunk_size'] = chunk_size
     inference = build_video_inference(
         model, mode, num_frames=length, amp=amp, **mode_options)
