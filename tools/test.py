@@ -15,7 +15,9 @@ command.
 
 A checkpoint whose keys or shapes do not fit the model stops the tool
 before it writes anything, with the keys named (``--non-strict`` loads it
-anyway).
+anyway). Any other mistake in the input (a missing or unreadable config,
+checkpoint or annotation file) stops it with one line, ``error: <file>:
+<what>``, and a non-zero exit status.
 """
 import argparse
 import os.path as osp
@@ -27,12 +29,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config
 from mmengine.registry import RUNNERS
 
-from mmseqformer.datasets.ytvis_format import (VISAnnotationError,
-                                               has_ground_truth,
-                                               load_json_file)
+from mmseqformer.datasets.ytvis_format import has_ground_truth, load_json_file
 from mmseqformer.engine import check_checkpoint_fits_config
-from mmseqformer.utils import (CheckpointMismatchError, add_common_arguments,
-                               load_tool_config)
+from mmseqformer.utils import (add_common_arguments, load_tool_config,
+                               report_user_errors)
 
 #: How the paper's columns are named in the printed summary.
 SUMMARY_NAMES = {
@@ -122,10 +122,7 @@ def check_ground_truth(args: argparse.Namespace, cfg: Config) -> None:
     for ann_file in annotation_files(cfg.test_dataloader.dataset):
         if not osp.isfile(ann_file):
             continue  # the dataset names a missing file itself
-        try:
-            content = load_json_file(ann_file)
-        except VISAnnotationError as err:
-            raise SystemExit(f'error: {err}') from None
+        content = load_json_file(ann_file)
         if not has_ground_truth(content):
             prefix = osp.join(submission_dir(args, cfg), 'results')
             raise SystemExit(
@@ -151,6 +148,7 @@ def print_summary(metrics: dict) -> None:
                         for name, value in values.items()))
 
 
+@report_user_errors()
 def main() -> None:
     args = parse_args()
     cfg = build_config(args)
@@ -158,10 +156,7 @@ def main() -> None:
         check_ground_truth(args, cfg)
     if not args.non_strict:
         # Before the runner exists: a mismatch writes nothing at all.
-        try:
-            check_checkpoint_fits_config(cfg, args.checkpoint)
-        except CheckpointMismatchError as err:
-            raise SystemExit(f'error: {err}') from None
+        check_checkpoint_fits_config(cfg, args.checkpoint)
     runner = RUNNERS.build(cfg)
     metrics = runner.test()
     if args.format_only:

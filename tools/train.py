@@ -9,6 +9,10 @@ weights, docs/model_zoo.md); a missing file stops the tool at once with one
 line saying how to make it or how to start without it. ``--resume`` without
 a value continues from the work dir's newest checkpoint, and starts from
 ``load_from`` when there is none yet (mmdet's train.py would drop it).
+
+A user's mistake (a missing or unreadable config, checkpoint or annotation
+file) stops the tool with one line, ``error: <file>: <what>``, and a
+non-zero exit status.
 """
 import argparse
 import os.path as osp
@@ -22,10 +26,9 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 
 from mmseqformer.engine import amp_optim_wrapper
-from mmseqformer.utils import add_common_arguments, load_tool_config
-from mmseqformer.utils.checkpoint_fit import (CheckpointMismatchError,
-                                              LoadFromNotFoundError,
-                                              check_load_from, is_local_path)
+from mmseqformer.utils import (UserInputError, add_common_arguments,
+                               load_tool_config, report_user_errors)
+from mmseqformer.utils.checkpoint_fit import check_load_from, is_local_path
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,9 +61,10 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.optim_wrapper = amp_optim_wrapper(cfg.optim_wrapper,
                                               torch.cuda.is_available())
     if args.auto_scale_lr:
-        if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
-            raise RuntimeError('the config has no "auto_scale_lr.base_batch_'
-                               'size"; --auto-scale-lr cannot be used')
+        if 'base_batch_size' not in (cfg.get('auto_scale_lr') or {}):
+            raise UserInputError(
+                cfg.filename, 'the config has no "auto_scale_lr.base_'
+                'batch_size"; --auto-scale-lr cannot be used')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
         # mmengine resumes from load_from when both are set, so load_from
@@ -74,29 +78,24 @@ def build_config(args: argparse.Namespace) -> Config:
     elif args.resume is not None:
         if is_local_path(args.resume) and not osp.isfile(args.resume):
             raise SystemExit(
-                f'error: --resume: checkpoint not found: {args.resume}')
+                f'error: {args.resume}: checkpoint not found (--resume)')
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
 
 
+@report_user_errors()
 def main() -> None:
     cfg = build_config(parse_args())
     if not cfg.get('resume', False):
         # Before the runner exists: nothing is written for a missing file.
-        try:
-            check_load_from(cfg.get('load_from'), cfg.filename)
-        except LoadFromNotFoundError as err:
-            raise SystemExit(f'error: {err}') from None
+        check_load_from(cfg.get('load_from'), cfg.filename)
     # StrictAtomicRunner (load_tool_config): a resumed checkpoint must fit
     # the model (--non-strict to override), a fine-tuning start
     # (finetune_cfg) everywhere but the class heads, and checkpoints are
     # written atomically.
     runner = RUNNERS.build(cfg)
-    try:
-        runner.train()
-    except CheckpointMismatchError as err:
-        raise SystemExit(f'error: {err}') from None
+    runner.train()
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
 # mmdet's default runtime plus what video models need: per-epoch
-# checkpoints, the track visualiser, the official seed.
+# checkpoints, the video instance visualiser (filled masks, labels beside
+# the objects, small frames upscaled), the official seed.
 _base_ = ['mmdet::_base_/default_runtime.py']
 
 default_hooks = dict(
@@ -7,5 +8,7 @@ default_hooks = dict(
     visualization=dict(type='TrackVisualizationHook', draw=False))
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
-    type='TrackLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+    type='VideoInstanceVisualizer',
+    vis_backends=vis_backends,
+    name='visualizer')
 randomness = dict(seed=42)

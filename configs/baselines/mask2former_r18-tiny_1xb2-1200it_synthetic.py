@@ -176,5 +176,7 @@ default_hooks = dict(
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=False)
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
-    type='TrackLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+    type='VideoInstanceVisualizer',
+    vis_backends=vis_backends,
+    name='visualizer')
 randomness = dict(seed=0)

@@ -8,7 +8,8 @@ from .video_source import (ArraySource, CaptureSource, FrameFolderSource,
                            VideoFileSource, VideoSource, iter_frame_chunks,
                            open_video_source)
 from .visualization import (build_video_visualizer, draw_frame, draw_instances,
-                            open_mp4_writer, write_prediction_video)
+                            open_mp4_writer, prediction_strip,
+                            write_prediction_video)
 
 __all__ = [
     'build_vis_test_pipeline', 'inference_vis', 'init_vis_model', 'stream_vis',
@@ -17,5 +18,5 @@ __all__ = [
     'FrameFolderSource', 'FrameReader', 'IterableSource', 'VideoFileSource',
     'VideoSource', 'TruncatedVideoWarning', 'open_video_source',
     'build_video_visualizer', 'draw_frame', 'draw_instances',
-    'open_mp4_writer', 'write_prediction_video'
+    'open_mp4_writer', 'write_prediction_video', 'prediction_strip'
 ]

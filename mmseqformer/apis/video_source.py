@@ -6,6 +6,12 @@ sits in memory. Files, folders and arrays can be iterated again (the demo
 reads a video twice: once to predict, once to draw); an iterable, a camera
 and a stream are read once, and their length is unknown (``len()`` raises,
 :meth:`VideoSource.known_length` is None).
+
+A source that cannot be read (no such file, a zero-byte or non-video file,
+a folder without frames, a camera that does not open) raises a
+:class:`~mmseqformer.utils.UserInputError` naming it (:class:`VideoInputError`
+and :class:`FrameFolderError` are also ``ValueError`` s, a missing file a
+``FileNotFoundError``): the tools print it as one ``error:`` line.
 """
 import itertools
 import os
@@ -19,11 +25,23 @@ import numpy as np
 
 from ..datasets.transforms.frame_loading import (FrameFileError,
                                                  check_frame_file)
+from ..utils.user_errors import (InputFormatError, InputNotFoundError,
+                                 UserInputError)
 
 #: File name suffixes read as videos and as frames.
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
                   '.mpeg', '.wmv')
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+
+
+class VideoInputError(InputFormatError):
+    """A video file, camera or stream cannot be opened or decoded, or a
+    folder holds no frames; the message names it."""
+
+
+class FrameFolderError(UserInputError, FrameFileError):
+    """A frame of a folder of frames is empty, not an image or does not
+    decode (a :class:`~mmseqformer.datasets.transforms.FrameFileError`)."""
 
 
 def check_frame(frame, name: str, index: int) -> np.ndarray:
@@ -81,7 +99,7 @@ class VideoFileSource(VideoSource):
 
     def __init__(self, path: str) -> None:
         if not osp.isfile(path):
-            raise FileNotFoundError(f'video file not found: {path}')
+            raise InputNotFoundError(path, 'no such video file')
         self.path = path
         self.name = osp.splitext(osp.basename(path))[0]
         capture = self._open()
@@ -91,9 +109,15 @@ class VideoFileSource(VideoSource):
         capture.release()
 
     def _open(self) -> cv2.VideoCapture:
+        if osp.getsize(self.path) == 0:
+            raise VideoInputError(
+                self.path, 'the file is empty (0 bytes), '
+                'not a video')
         capture = cv2.VideoCapture(self.path)
         if not capture.isOpened():
-            raise ValueError(f'{self.path}: OpenCV cannot open this video')
+            raise VideoInputError(
+                self.path, 'OpenCV cannot open this video (not a video, '
+                'damaged, or in a format its FFmpeg lacks)')
         return capture
 
     def __iter__(self) -> Iterator[np.ndarray]:
@@ -112,6 +136,10 @@ class VideoFileSource(VideoSource):
         self._record_decoded(decoded)
 
     def _record_decoded(self, decoded: int) -> None:
+        if decoded == 0:
+            raise VideoInputError(
+                self.path, 'OpenCV opens it but decodes '
+                'no frame (damaged, or not a video)')
         if decoded < self.announced_frames and self.decoded_frames is None:
             warnings.warn(
                 f'{self.path}: the file announces {self.announced_frames} '
@@ -146,8 +174,8 @@ class FrameFolderSource(VideoSource):
                         if name.lower().endswith(IMAGE_SUFFIXES)),
                        key=_natural_key)
         if not names:
-            raise ValueError(
-                f'{folder}: no image files ({", ".join(IMAGE_SUFFIXES)})')
+            raise VideoInputError(
+                folder, f'no image files ({", ".join(IMAGE_SUFFIXES)})')
         self.folder = folder
         self.files = [osp.join(folder, name) for name in names]
         self.name = osp.basename(osp.normpath(folder))
@@ -155,15 +183,16 @@ class FrameFolderSource(VideoSource):
         for index, path in enumerate(self.files):
             problem = check_frame_file(path)
             if problem is not None:
-                raise FrameFileError(f'{folder}: frame {index} ({path}) '
-                                     f'{problem}')
+                raise FrameFolderError(f'{folder}: frame {index} ({path}) '
+                                       f'{problem}')
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for index, path in enumerate(self.files):
             frame = cv2.imread(path, cv2.IMREAD_COLOR)
             if frame is None:
-                raise FrameFileError(f'{self.folder}: frame {index} ({path}) '
-                                     'cannot be read or decoded')
+                raise FrameFolderError(
+                    f'{self.folder}: frame {index} ({path}) cannot be read '
+                    'or decoded')
             yield frame
 
     def __len__(self) -> int:
@@ -236,8 +265,9 @@ class CaptureSource(LiveSource):
     def _open(self) -> cv2.VideoCapture:
         capture = cv2.VideoCapture(self.device)
         if not capture.isOpened():
-            raise ValueError(f'{self.name}: OpenCV cannot open this camera '
-                             'or stream')
+            raise VideoInputError(
+                self.name, 'OpenCV cannot open this camera '
+                'or stream')
         return capture
 
     def __iter__(self) -> Iterator[np.ndarray]:
@@ -270,10 +300,11 @@ def open_video_source(
         if osp.isdir(path):
             return FrameFolderSource(path)
         if not osp.exists(path):
-            raise FileNotFoundError(f'no such video file or folder: {path}')
+            raise InputNotFoundError(path, 'no such video file or folder')
         if not path.lower().endswith(VIDEO_SUFFIXES):
-            raise ValueError(f'{path}: not a video file '
-                             f'({", ".join(VIDEO_SUFFIXES)}) or a folder')
+            raise VideoInputError(
+                path, f'not a video file ({", ".join(VIDEO_SUFFIXES)}) or a '
+                'folder')
         return VideoFileSource(path)
     if isinstance(video, (np.ndarray, list, tuple)):
         return ArraySource(video)
@@ -304,7 +335,7 @@ class FrameReader:
         for frame in chunk:
             self.size = self.size or frame.shape
             if frame.shape != self.size:
-                raise ValueError(
+                raise VideoInputError(
                     f'{self.source.name}: frame {self.count} is '
                     f'{frame.shape}, frame 0 is {self.size}; all frames of '
                     'a video must have one size')

@@ -57,7 +57,7 @@ FULL = dict(
     warmup_frames=36)
 #: The CI-sized run (``--smoke``): tiny models, tiny frames, one timed run.
 SMOKE = dict(
-    config='configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py',
+    config='configs/seqformer/seqformer_r18-tiny_1xb2-5000it_synthetic.py',
     peer_config=('configs/baselines/'
                  'mask2former_r18-tiny_1xb2-1200it_synthetic.py'),
     frames=[2],

@@ -302,9 +302,9 @@ def check_inputs(settings: dict) -> Tuple[List[ModeSpec], list]:
                            (path, 'annotation file') for path in ann
                        ] + [(root, 'frame folder') for root in img_root]:
         if not osp.exists(path):
-            raise FileNotFoundError(f'{what} not found: {path}')
+            raise FileNotFoundError(f'{path}: {what} not found')
     if video and not osp.exists(video):
-        raise FileNotFoundError(f'video not found: {video}')
+        raise FileNotFoundError(f'{video}: video not found')
     specs = [parse_mode_spec(label) for label in settings['modes']]
     stems = [spec.file_stem for spec in specs]
     if len(set(stems)) < len(stems):

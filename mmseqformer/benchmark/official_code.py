@@ -87,6 +87,18 @@ def official_checkout_problem(root: str) -> Optional[str]:
     return None
 
 
+def check_official_checkout(root: str) -> None:
+    """Raise :class:`~mmseqformer.utils.InputNotFoundError` (the tools
+    print it as one ``error:`` line) unless ``root`` is an official
+    SeqFormer checkout."""
+    problem = official_checkout_problem(root)
+    if problem:
+        # Here, not at the top: the official code's Python, which imports
+        # this module standalone, may lack mmengine.
+        from ..utils.user_errors import InputNotFoundError
+        raise InputNotFoundError(problem)
+
+
 def add_official_arguments(parser: argparse.ArgumentParser,
                            required: bool = False,
                            help_suffix: str = '') -> None:

@@ -28,16 +28,25 @@ from typing import Any, Dict, List, Optional
 
 import pycocotools.mask as mask_utils
 
+from ..utils.user_errors import (InputFormatError, InputNotFoundError,
+                                 UserInputError)
 
-class VISAnnotationError(ValueError):
-    """An annotation file is not valid; the message names file and entry."""
+
+class VISAnnotationError(InputFormatError):
+    """An annotation file is not valid; the message names file and entry.
+
+    A :class:`~mmseqformer.utils.UserInputError` (the tools print it in one
+    line) and a ``ValueError``.
+    """
 
 
 def read_json_file(path: str,
                    kind: str = 'annotation file',
                    zip_member: Optional[str] = None) -> Any:
     """Parse a JSON file, or ``zip_member`` of a zip file, turning missing
-    files and parse errors into messages that name the file and the place.
+    files and parse errors into messages that name the file and the place
+    (:class:`~mmseqformer.utils.InputNotFoundError`,
+    :class:`VISAnnotationError`).
 
     Args:
         path (str): The file.
@@ -47,8 +56,10 @@ def read_json_file(path: str,
     Returns:
         The parsed content.
     """
+    if os.path.isdir(path):
+        raise VISAnnotationError(f'{path}: a folder, not the {kind}')
     if not os.path.isfile(path):
-        raise FileNotFoundError(f'{kind} not found: {path}')
+        raise InputNotFoundError(path, f'no such {kind}')
     try:
         if zip_member is not None and zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
@@ -65,6 +76,11 @@ def read_json_file(path: str,
             f'column {err.colno})') from None
     except UnicodeDecodeError as err:
         raise VISAnnotationError(f'{path}: not UTF-8 text ({err})') from None
+    except zipfile.BadZipFile as err:
+        raise VISAnnotationError(f'{path}: not a valid zip ({err})') from None
+    except OSError as err:
+        raise UserInputError(path,
+                             f'cannot be read ({err.strerror})') from None
 
 
 def load_json_file(path: str) -> dict:

@@ -40,7 +40,7 @@ def read_deploy_meta(model_dir: str) -> Dict[str, Any]:
     """
     if not osp.isdir(model_dir):
         raise FileNotFoundError(
-            f'exported model folder not found: {model_dir} (make one with '
+            f'{model_dir}: exported model folder not found (make one with '
             'tools/deployment/export_onnx.py)')
     path = osp.join(model_dir, META_FILE)
     if not osp.isfile(path):

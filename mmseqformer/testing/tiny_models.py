@@ -14,7 +14,7 @@ from .tiny_seqformer import tiny_seqformer_cfg
 
 #: The ``make demo`` model's config (ResNet-18 at 1/4 width): fast on a CPU;
 #: a path from the repository root, as the tools take it.
-TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
+TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-5000it_synthetic.py'
 
 
 def perturb_weights(model: nn.Module, noise: float) -> nn.Module:

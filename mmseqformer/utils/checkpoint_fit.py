@@ -20,20 +20,26 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
+from .user_errors import InputFormatError, InputNotFoundError
+
 #: mmengine's default ``revise_keys``: DDP-wrapped models save ``module.``.
 DEFAULT_REVISE_KEYS = ((r'^module\.', ''), )
 #: How many keys of each kind a message lists (the counts are always given).
 MAX_LISTED = 8
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(InputFormatError):
     """A checkpoint does not fit a model, or a file is not a checkpoint.
 
     The message names the file and lists the offending keys.
     """
 
 
-class LoadFromNotFoundError(FileNotFoundError):
+class CheckpointNotFoundError(CheckpointMismatchError, InputNotFoundError):
+    """A checkpoint file does not exist (also a ``FileNotFoundError``)."""
+
+
+class LoadFromNotFoundError(InputNotFoundError):
     """A config's ``load_from`` (the starting weights) is not there.
 
     The message is one line: the file, the config, how to make the file and
@@ -100,11 +106,49 @@ def check_state_dict_fits(state: Dict[str, Tensor],
         raise error(describe_problems(problems, max_listed))
 
 
-def read_checkpoint(path: str, map_location='cpu') -> dict:
-    """Load a checkpoint file; any failure names the file.
+def read_torch_file(path: str,
+                    map_location='cpu',
+                    what: str = 'checkpoint') -> object:
+    """Load any file written by ``torch.save``; any failure names the file.
 
     Local files are read with ``torch.load`` (as mmengine does); other
     URIs (``http://``, ``torchvision://``, ...) with mmengine's loader.
+
+    Args:
+        path (str): The file.
+        map_location: As :func:`torch.load`.
+        what (str): What the file should be, for the messages.
+
+    Returns:
+        object: What the file holds.
+
+    Raises:
+        CheckpointNotFoundError: The local file does not exist.
+        CheckpointMismatchError: torch cannot read it (empty, a text file,
+            truncated, ...); the message is one line.
+    """
+    if is_local_path(path):
+        if not os.path.isfile(path):
+            raise CheckpointNotFoundError(f'{path}: {what} not found')
+        if os.path.getsize(path) == 0:
+            raise CheckpointMismatchError(
+                f'{path} is not a {what} torch can read (the file is empty: '
+                '0 bytes)')
+    try:
+        if not is_local_path(path):
+            from mmengine.runner.checkpoint import _load_checkpoint
+            return _load_checkpoint(path, map_location=map_location)
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as err:  # torch raises many types for a bad file
+        reason = (str(err).strip().splitlines() or [''])[0]
+        raise CheckpointMismatchError(
+            f'{path} is not a {what} torch can read '
+            f'({type(err).__name__}: {reason})') from err
+
+
+def read_checkpoint(path: str, map_location='cpu') -> dict:
+    """Load a checkpoint file; any failure names the file
+    (:func:`read_torch_file`).
 
     Args:
         path (str): The checkpoint.
@@ -113,19 +157,7 @@ def read_checkpoint(path: str, map_location='cpu') -> dict:
     Returns:
         dict: The checkpoint (``state_dict``, ``meta``, ...).
     """
-    if is_local_path(path) and not os.path.isfile(path):
-        raise CheckpointMismatchError(f'checkpoint not found: {path}')
-    try:
-        if not is_local_path(path):
-            from mmengine.runner.checkpoint import _load_checkpoint
-            checkpoint = _load_checkpoint(path, map_location=map_location)
-        else:
-            checkpoint = torch.load(
-                path, map_location=map_location, weights_only=False)
-    except Exception as err:  # torch raises many types for a bad file
-        raise CheckpointMismatchError(
-            f'{path} is not a checkpoint torch can read '
-            f'({type(err).__name__}: {err})') from err
+    checkpoint = read_torch_file(path, map_location)
     if not isinstance(checkpoint, dict):
         raise CheckpointMismatchError(
             f'{path} holds a {type(checkpoint).__name__}, not a checkpoint '

@@ -8,9 +8,10 @@ from typing import Optional
 import torch
 from mmengine.config import Config, DictAction
 
-from ..install_check import MissingCudaOpsError, check_cuda_ops
-from .config_lookup import ConfigNotFoundError, find_config
+from ..install_check import check_cuda_ops
+from .config_lookup import read_config
 from .dist_utils import setup_distributed_backend
+from .user_errors import report_user_errors
 
 #: The runner the tools use: strict checkpoint loading, atomic saving.
 TOOL_RUNNER = 'StrictAtomicRunner'
@@ -52,7 +53,9 @@ def load_tool_config(args: argparse.Namespace,
     The work dir is ``--work-dir``, else the config's, else
     ``./work_dirs/<config name>``, as in mmdet's tools. Without a GPU,
     distributed runs use gloo (:func:`setup_distributed_backend`); with
-    one, mmcv must have its CUDA ops (else one line naming the fix). The
+    one, mmcv must have its CUDA ops. A config that is missing or cannot be
+    read (:func:`~.config_lookup.read_config`), or mmcv without its CUDA
+    ops on a GPU, exits with one line (``error: ...``). The
     runner is :data:`TOOL_RUNNER` unless the config names one
     (``runner_type``); ``strict_load`` is False with ``--non-strict``.
 
@@ -64,14 +67,14 @@ def load_tool_config(args: argparse.Namespace,
     Returns:
         Config: The config, ready for ``Runner.from_cfg``.
     """
-    try:
-        config = find_config(config or args.config)
+    # A missing or unreadable config, or mmcv without the CUDA ops a GPU
+    # run needs: one line (``error: ...``) and exit.
+    with report_user_errors():
+        cfg = read_config(config or args.config)
         # The runner puts the model on the GPU when there is one.
         check_cuda_ops('cuda' if torch.cuda.is_available() else 'cpu')
-    except (ConfigNotFoundError, MissingCudaOpsError) as err:
-        raise SystemExit(f'error: {err}') from None
+    config = cfg.filename
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    cfg = Config.fromfile(config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -94,7 +97,7 @@ def load_model_config(config, cfg_options: Optional[dict] = None) -> Config:
     API's model builders)."""
     from mmengine.registry import init_default_scope
     if isinstance(config, str):
-        config = Config.fromfile(find_config(config))
+        config = read_config(config)
     config = copy.deepcopy(config)
     if cfg_options is not None:
         config.merge_from_dict(cfg_options)

@@ -15,7 +15,7 @@ from mmseqformer.apis.video_source import TruncatedVideoWarning
 from mmseqformer.datasets.transforms import FrameFileError
 from mmseqformer.testing import moving_block_video
 
-TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
+TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-5000it_synthetic.py'
 NUM_FRAMES = 12
 #: MP4 boxes that contain other boxes on the way to the chunk offsets.
 CONTAINER_BOXES = {b'moov', b'trak', b'mdia', b'minf', b'stbl'}

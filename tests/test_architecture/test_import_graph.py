@@ -25,6 +25,7 @@ LAYERS = {
     'models': 3,
     'evaluation': 3,
     'engine': 3,
+    'visualization': 3,
     'apis': 4,
     'testing': 5,
     'deploy': 6,

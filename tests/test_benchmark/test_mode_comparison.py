@@ -45,7 +45,7 @@ def test_inputs_are_checked_before_any_run(synthetic_root, tmp_path):
         check_inputs(settings(ann=[ann], img_root=[frames], video=ann))
     with pytest.raises(ValueError, match="mode 'clips:0:x'"):
         check_inputs(settings(video=ann, modes=['clips:0:x']))
-    with pytest.raises(FileNotFoundError, match='checkpoint not found: x'):
+    with pytest.raises(FileNotFoundError, match='x: checkpoint not found'):
         check_inputs(settings(video=ann, checkpoint='x'))
     # The video's reference, offline, comes first.
     specs, datasets = check_inputs(settings(video=ann))

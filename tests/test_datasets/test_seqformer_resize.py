@@ -150,6 +150,28 @@ def test_masks_are_torch_nearest_then_threshold(height, width, scale):
     np.testing.assert_array_equal(out.masks, official.numpy())
 
 
+def test_mask_resize_picks_torch_nearest_pixels_for_every_size():
+    # Every size from 1 to 80 to every size from 1 to 170: down, up, twice,
+    # the same, and the float32 rounding of in / out (torch's kernel).
+    rng = np.random.default_rng(0)
+    for in_size in range(1, 81):
+        masks = rng.integers(0, 2, (2, in_size, 3), dtype=np.uint8)
+        for out_size in range(1, 171):
+            expected = F.interpolate(
+                torch.from_numpy(masks)[:, None].float(), (out_size, 3),
+                mode='nearest')[:, 0] > 0.5
+            np.testing.assert_array_equal(
+                resize_masks_nearest(masks, out_size, 3),
+                expected.numpy(),
+                err_msg=f'{in_size} -> {out_size}')
+    masks = rng.integers(0, 2, (3, 37, 53), dtype=np.uint8)
+    expected = F.interpolate(
+        torch.from_numpy(masks)[:, None].float(),
+        (112, 161), mode='nearest')[:, 0] > 0.5
+    np.testing.assert_array_equal(
+        resize_masks_nearest(masks, 112, 161), expected.numpy())
+
+
 def test_no_masks_resize_to_an_empty_array():
     out = resize_masks_nearest(np.zeros((0, 30, 40), np.uint8), 15, 20)
     assert out.shape == (0, 15, 20) and out.dtype == np.uint8

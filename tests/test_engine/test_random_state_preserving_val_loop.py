@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 from mmseqformer.engine import preserved_random_state
 from mmseqformer.testing import REPO_ROOT
 
-CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
+CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-5000it_synthetic.py'
 
 
 def draw_all():

@@ -192,7 +192,7 @@ def test_cpu_amp_wrapper_trains_the_model():
 
 @pytest.mark.slow
 def test_train_tool_with_amp_on_cpu(synthetic_root, tmp_path):
-    config = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
+    config = 'configs/seqformer/seqformer_r18-tiny_1xb2-5000it_synthetic.py'
     log = run([
         sys.executable, 'tools/train.py', config, '--amp', '--work-dir',
         str(tmp_path), '--cfg-options', *[

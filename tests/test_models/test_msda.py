@@ -115,10 +115,9 @@ def test_an_unknown_training_sampler_is_named():
             embed_dims=16, num_heads=2, training_sampler='bilinear')
 
 
-def test_the_demo_config_trains_every_attention_with_grid_sample(monkeypatch):
-    """The switch reaches every deformable attention of the demo model
-    (its published figures were trained on mmcv's path), and training runs
-    that path."""
+def test_the_demo_config_trains_every_attention_with_gather(monkeypatch):
+    """Every deformable attention of the demo model trains with the gather
+    sampler (the default), not mmcv's grid_sample path."""
     from mmdet.registry import MODELS
     from mmengine.config import Config
 
@@ -128,11 +127,16 @@ def test_the_demo_config_trains_every_attention_with_grid_sample(monkeypatch):
     model = MODELS.build(Config.fromfile(find_config(TINY_CONFIG)).model)
     attentions = [m for m in model.modules() if isinstance(m, FrameFoldedMSDA)]
     assert len(attentions) == 5  # 2 encoder and 3 decoder layers
-    assert {attn.training_sampler for attn in attentions} == {'grid_sample'}
+    assert {attn.training_sampler for attn in attentions} == {'gather'}
     calls = []
-    real = msda_sampling.multi_scale_deformable_attn_pytorch
-    monkeypatch.setattr(msda_sampling, 'multi_scale_deformable_attn_pytorch',
-                        lambda *args: calls.append(1) or real(*args))
+    for name in ('multi_scale_deformable_attn_pytorch',
+                 'deformable_attn_gather_at'):
+        real = getattr(msda_sampling, name)
+        monkeypatch.setattr(
+            msda_sampling,
+            name,
+            lambda *args, real=real, name=name: calls.append(name) or real(
+                *args))
     encoder_attn = attentions[0]
     dims = encoder_attn.embed_dims
     torch.manual_seed(0)
@@ -142,4 +146,4 @@ def test_the_demo_config_trains_every_attention_with_grid_sample(monkeypatch):
         reference_points=torch.rand(2, 5, 4, 2),
         spatial_shapes=torch.tensor([[6, 8], [3, 4], [2, 2], [1, 1]]),
         level_start_index=torch.tensor([0, 48, 60, 64]))
-    assert calls == [1]
+    assert calls == ['deformable_attn_gather_at']

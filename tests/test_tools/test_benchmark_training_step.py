@@ -29,8 +29,8 @@ def test_bad_inputs_fail_with_one_line(tmp_path):
         f'error: {tmp_path}: not an official SeqFormer checkout (no '
         'models/seqformer.py)')
     message = failure('inference', '--config', 'configs/nothing_here.py')
-    assert message.startswith('error: config not found: '
-                              'configs/nothing_here.py')
+    assert message.startswith('error: configs/nothing_here.py: config not '
+                              'found')
     assert failure(
         'mode-memory', '--modes',
         'offline').startswith('error: offline keeps per-frame mask features')

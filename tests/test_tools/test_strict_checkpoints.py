@@ -15,7 +15,7 @@ from mmseqformer.apis import init_vis_model
 from mmseqformer.testing import REPO_ROOT, run_tool
 from mmseqformer.utils import CheckpointMismatchError
 
-CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
+CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-5000it_synthetic.py'
 RENAMED = 'track_head.query_embedding.weight'
 
 

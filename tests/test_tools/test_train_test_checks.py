@@ -69,8 +69,7 @@ def test_train_resume_without_checkpoint_starts_from_load_from(tool, tmp_path):
 def test_train_resume_from_a_missing_file_stops(tool, tmp_path):
     missing = str(tmp_path / 'epoch_3.pth')
     module = tool('train', R50, '--resume', missing)
-    with pytest.raises(
-            SystemExit, match='--resume: checkpoint not found: ' + missing):
+    with pytest.raises(SystemExit, match=missing + ': checkpoint not found'):
         module['build_config'](module['parse_args']())
 
 

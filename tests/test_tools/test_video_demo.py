@@ -121,7 +121,9 @@ def test_each_instance_keeps_its_colour_across_frames(checkpoint, tmp_path):
                                      build_video_visualizer(model))
     drawn = read_video(out)
     assert written == len(drawn) == 3
-    colours = [frame[12:25, 20:35].reshape(-1, 3).mean(0) for frame in drawn]
+    colours = [
+        frame[144:300, 240:420].reshape(-1, 3).mean(0) for frame in drawn
+    ]
     assert np.abs(colours[0] - 40).max() > 20  # coloured
     assert np.abs(colours[0] - colours[2]).max() < 8  # the same colour
     # Below the score threshold nothing is drawn.

@@ -27,11 +27,11 @@ sys.path.insert(0,
 import torch
 
 from mmseqformer.benchmark.official_code import (add_official_arguments,
-                                                 official_checkout_problem)
+                                                 check_official_checkout)
 from mmseqformer.evaluation import DEFAULT_SCORE_THR
-from mmseqformer.utils import ConfigNotFoundError, find_config
+from mmseqformer.utils import read_config, report_user_errors
 
-TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
+TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-5000it_synthetic.py'
 R50_CONFIG = 'configs/seqformer_r50.py'
 
 
@@ -41,17 +41,14 @@ def fail(message: str) -> None:
 
 
 def checked_config(config: str) -> str:
-    try:
-        find_config(config)
-    except ConfigNotFoundError as error:
-        fail(error)
+    """``config``, once it is found and reads (else a user error)."""
+    read_config(config)
     return config
 
 
 def checked_official_root(root):
-    problem = root is not None and official_checkout_problem(root)
-    if problem:
-        fail(problem)
+    if root is not None:
+        check_official_checkout(root)
     return root
 
 
@@ -427,6 +424,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@report_user_errors()
 def main(argv=None) -> None:
     args = parse_args(argv)
     command = args.command

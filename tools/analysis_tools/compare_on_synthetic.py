@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SEQFORMER = 'configs/seqformer/seqformer_r18-tiny_1xb2-4000it_synthetic.py'
+SEQFORMER = 'configs/seqformer/seqformer_r18-tiny_1xb2-5000it_synthetic.py'
 PEER = 'configs/baselines/mask2former_r18-tiny_1xb2-1200it_synthetic.py'
 LAYER = 'model.track_head.decoder.layer_cfg'
 
@@ -57,6 +57,10 @@ def parse_args() -> argparse.Namespace:
 def run(command) -> str:
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        if lines and lines[-1].startswith('error: '):
+            # The tool refused a user's input in one line: pass it on.
+            sys.exit(lines[-1])
         sys.exit(f'failed: {" ".join(command)}\n{result.stderr[-3000:]}')
     return result.stdout + result.stderr
 

@@ -23,11 +23,11 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmseqformer.datasets.ytvis_format import VISAnnotationError
 from mmseqformer.evaluation.functional import (CLASS_AVERAGED,
                                                DEFAULT_SCORE_THR,
                                                IDENTITY_METRIC_ITEMS,
                                                evaluate_identity_files)
+from mmseqformer.utils import report_user_errors
 
 #: Detections and tracks, predicted and true, after the metrics.
 EXTRA_COLUMNS = ('Dets', 'GT_Dets', 'IDs', 'GT_IDs')
@@ -61,16 +61,15 @@ def format_row(name: str, summary: dict) -> str:
     return f'{name:<24}' + ''.join(cells)
 
 
+# ImportError: the optional package the metrics need is not installed.
+@report_user_errors(ImportError)
 def main(argv=None) -> None:
     args = parse_args(argv)
-    try:
-        evaluation = evaluate_identity_files(
-            args.results,
-            args.gt,
-            score_thr=args.score_thr,
-            one_class_per_track=not args.keep_duplicate_classes)
-    except (VISAnnotationError, FileNotFoundError, ImportError) as err:
-        sys.exit(f'error: {err}')
+    evaluation = evaluate_identity_files(
+        args.results,
+        args.gt,
+        score_thr=args.score_thr,
+        one_class_per_track=not args.keep_duplicate_classes)
     classes = 'every class listed' if args.keep_duplicate_classes else \
         'one class per track'
     print(f'{evaluation.num_decided} of {evaluation.num_predicted} predicted '

@@ -27,7 +27,7 @@ from mmseqformer.datasets.converters import (FRAME_FIELDS, TRACK_FIELDS,
                                              CocoVideoFields,
                                              coco_video_to_ytvis)
 from mmseqformer.datasets.ytvis_format import load_json_file
-from mmseqformer.utils import atomic_output_path
+from mmseqformer.utils import atomic_output_path, report_user_errors
 
 
 def parse_args() -> argparse.Namespace:
@@ -64,6 +64,7 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+@report_user_errors()
 def main() -> None:
     args = parse_args()
     fields = CocoVideoFields(
@@ -72,12 +73,9 @@ def main() -> None:
         frame=args.frame_field,
         video_from_folder=args.video_from_folder,
         frame_from_file_name=args.frame_from_file_name)
-    try:
-        ytvis = coco_video_to_ytvis(
-            load_json_file(args.coco_json), args.coco_json, fields,
-            args.ignore_iscrowd)
-    except (ValueError, OSError) as err:
-        raise SystemExit(f'error: {err}') from None
+    ytvis = coco_video_to_ytvis(
+        load_json_file(args.coco_json), args.coco_json, fields,
+        args.ignore_iscrowd)
     with atomic_output_path(args.out_json) as tmp_path:
         with open(tmp_path, 'w') as f:
             json.dump(ytvis, f)

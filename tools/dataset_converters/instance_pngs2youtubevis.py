@@ -24,7 +24,7 @@ from mmseqformer.datasets.converters import (MAPPING_FILE,
                                              instance_pngs_to_ytvis,
                                              parse_instance_mapping)
 from mmseqformer.datasets.ytvis_format import load_json_file
-from mmseqformer.utils import atomic_output_path
+from mmseqformer.utils import atomic_output_path, report_user_errors
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,16 +38,13 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+@report_user_errors()
 def main() -> None:
     args = parse_args()
     mapping_path = args.mapping or osp.join(args.png_root, MAPPING_FILE)
-    try:
-        mapping = parse_instance_mapping(
-            load_json_file(mapping_path), mapping_path)
-        ytvis = instance_pngs_to_ytvis(args.png_root, args.frames_root,
-                                       mapping)
-    except (ValueError, OSError) as err:
-        raise SystemExit(f'error: {err}') from None
+    mapping = parse_instance_mapping(
+        load_json_file(mapping_path), mapping_path)
+    ytvis = instance_pngs_to_ytvis(args.png_root, args.frames_root, mapping)
     with atomic_output_path(args.out_json) as tmp_path:
         with open(tmp_path, 'w') as f:
             json.dump(ytvis, f)

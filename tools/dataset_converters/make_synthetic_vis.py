@@ -10,6 +10,10 @@ files as they are:
 
     python tools/dataset_converters/make_synthetic_vis.py data/synthetic_vis \
         --seed 0 --long-videos 8 --long-frames 200
+
+With ``--images N`` it adds the split ``train_images``: N still images in
+the COCO layout for image pretraining (pseudo clips,
+``mmseqformer.datasets.synthetic.still_images``).
 """
 import argparse
 import os.path as osp
@@ -20,8 +24,11 @@ sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmseqformer.datasets.synthetic import (LongSyntheticVISSpec,
+                                            SyntheticImagesSpec,
                                             SyntheticVISSpec, make_long_videos,
+                                            make_still_images,
                                             make_synthetic_vis)
+from mmseqformer.utils import UserInputError, report_user_errors
 
 
 def parse_args() -> argparse.Namespace:
@@ -52,11 +59,28 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=long_defaults.num_frames,
         help='frames of every long video')
+    image_defaults = SyntheticImagesSpec()
+    parser.add_argument(
+        '--images',
+        type=int,
+        default=0,
+        help='also write this many still images (COCO layout) for image '
+        'pretraining, as the split train_images (0: none)')
+    parser.add_argument(
+        '--image-max-objects',
+        type=int,
+        default=image_defaults.max_objects,
+        help='most objects per still image')
     return parser.parse_args()
 
 
+# FileExistsError: OUT_DIR holds other data, or a dataset of other
+# arguments without --force.
+@report_user_errors(FileExistsError)
 def main() -> None:
     args = parse_args()
+    if osp.exists(args.out_dir) and not osp.isdir(args.out_dir):
+        raise UserInputError(args.out_dir, 'exists and is not a folder')
     spec = SyntheticVISSpec(
         seed=args.seed,
         num_train_videos=args.num_train_videos,
@@ -73,9 +97,19 @@ def main() -> None:
         manifest['splits'].update(
             make_long_videos(args.out_dir, long_spec,
                              force=args.force)['splits'])
+    if args.images:
+        images_spec = SyntheticImagesSpec(
+            seed=args.seed,
+            num_images=args.images,
+            max_objects=args.image_max_objects)
+        manifest['splits'].update(
+            make_still_images(args.out_dir, images_spec,
+                              force=args.force)['splits'])
     for split, counts in manifest['splits'].items():
-        print(f'{args.out_dir} {split}: {counts["videos"]} videos, '
-              f'{counts["frames"]} frames, {counts["instances"]} instances')
+        what = (f'{counts["images"]} images' if 'images' in counts else
+                f'{counts["videos"]} videos, {counts["frames"]} frames')
+        print(f'{args.out_dir} {split}: {what}, '
+              f'{counts["instances"]} instances')
 
 
 if __name__ == '__main__':

@@ -22,9 +22,10 @@ sys.path.insert(0,
 from mmseqformer.datasets.converters.ytvis_to_cocovid import \
     official_to_cocovid
 from mmseqformer.datasets.ytvis_format import load_json_file
-from mmseqformer.utils import atomic_output_path
+from mmseqformer.utils import atomic_output_path, report_user_errors
 
 
+@report_user_errors()
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('official_json', help='official-layout input file')

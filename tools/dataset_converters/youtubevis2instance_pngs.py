@@ -21,6 +21,7 @@ sys.path.insert(0,
 
 from mmseqformer.datasets.converters import ytvis_to_instance_pngs
 from mmseqformer.datasets.ytvis_format import load_json_file
+from mmseqformer.utils import report_user_errors
 
 
 def parse_args() -> argparse.Namespace:
@@ -31,13 +32,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+# FileExistsError: OUT_DIR is not empty and not an earlier output.
+@report_user_errors(FileExistsError)
 def main() -> None:
     args = parse_args()
-    try:
-        summary = ytvis_to_instance_pngs(
-            load_json_file(args.ann_json), args.ann_json, args.out_dir)
-    except (ValueError, OSError) as err:
-        raise SystemExit(f'error: {err}') from None
+    summary = ytvis_to_instance_pngs(
+        load_json_file(args.ann_json), args.ann_json, args.out_dir)
     print(f'{args.out_dir}: {summary["videos"]} videos, {summary["frames"]} '
           f'frames, {summary["instances"]} instances')
     if summary['overlapping_pixels']:

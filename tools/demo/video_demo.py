@@ -26,7 +26,10 @@ complete.
 
 A checkpoint whose keys or shapes do not fit the model stops the demo
 before it writes anything, with the keys named (``--non-strict`` loads the
-keys that fit).
+keys that fit). Any other mistake in the input (a missing, empty or
+non-video INPUT, a config or checkpoint that is missing or cannot be read)
+stops it with one line, ``error: <file>: <what>``, and a non-zero exit
+status.
 """
 import argparse
 import json
@@ -41,10 +44,8 @@ from mmengine.config import DictAction
 
 from mmseqformer import apis
 from mmseqformer.apis.video_prediction import INSTANCES_FILE
-from mmseqformer.install_check import MissingCudaOpsError
-from mmseqformer.utils import (CheckpointMismatchError, ConfigNotFoundError,
-                               atomic_output_path, check_replaceable_folder,
-                               tune_glibc_malloc)
+from mmseqformer.utils import (atomic_output_path, check_replaceable_folder,
+                               report_user_errors, tune_glibc_malloc)
 from mmseqformer.utils.tool_config import add_non_strict_argument
 
 
@@ -106,6 +107,8 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+# FileExistsError: --out-masks names a folder the demo did not write.
+@report_user_errors(FileExistsError)
 def main() -> None:
     args = parse_args()
     tune_glibc_malloc()  # faster CPU inference (mmseqformer.utils)
@@ -117,17 +120,13 @@ def main() -> None:
                          'online, window or clips for a live source')
     if args.out_masks:  # before the long work: refuse a folder not ours
         check_replaceable_folder(args.out_masks, INSTANCES_FILE)
-    try:
-        model = apis.init_vis_model(
-            args.config,
-            args.checkpoint,
-            args.device,
-            args.cfg_options,
-            strict=not args.non_strict,
-            backend=args.backend)
-    except (CheckpointMismatchError, ConfigNotFoundError,
-            MissingCudaOpsError) as err:
-        raise SystemExit(f'error: {err}') from None
+    model = apis.init_vis_model(
+        args.config,
+        args.checkpoint,
+        args.device,
+        args.cfg_options,
+        strict=not args.non_strict,
+        backend=args.backend)
     length = source.known_length()
     print(f'{source.name}: predicting '
           f'{length if length is not None else "live"} frames '

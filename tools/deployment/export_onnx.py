@@ -33,7 +33,7 @@ from mmseqformer.deploy import export_onnx
 from mmseqformer.deploy.parity import (TOLERANCE, backend_differences,
                                        parity_failures)
 from mmseqformer.testing import moving_block_video
-from mmseqformer.utils import CheckpointMismatchError, ConfigNotFoundError
+from mmseqformer.utils import report_user_errors
 from mmseqformer.utils.tool_config import add_non_strict_argument
 
 
@@ -64,17 +64,15 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+@report_user_errors()
 def main() -> None:
     args = parse_args()
-    try:
-        model = init_vis_model(
-            args.config,
-            args.checkpoint,
-            'cpu',
-            args.cfg_options,
-            strict=not args.non_strict)
-    except (CheckpointMismatchError, ConfigNotFoundError) as err:
-        raise SystemExit(f'error: {err}') from None
+    model = init_vis_model(
+        args.config,
+        args.checkpoint,
+        'cpu',
+        args.cfg_options,
+        strict=not args.non_strict)
     start = time.perf_counter()
     try:
         meta = export_onnx(

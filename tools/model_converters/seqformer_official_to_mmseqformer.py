@@ -12,7 +12,9 @@
         seqformer_r50_converted.pth r50_again.pth --reverse
 
 With --config the result is loaded strictly into the config's model first;
-any unknown, missing or misshapen key stops the conversion with a list.
+any unknown, missing or misshapen key stops the conversion with a list. A
+source that is missing or not a checkpoint, or a config that is missing or
+cannot be read, stops it with one line, ``error: <file>: <what>``.
 """
 import argparse
 import os.path as osp
@@ -27,25 +29,25 @@ from mmseqformer.models.utils import (CheckpointConversionError,
                                       check_state_dict_fits,
                                       mmseqformer_to_official,
                                       official_to_mmseqformer)
-from mmseqformer.utils import (ConfigNotFoundError, atomic_output_path,
-                               find_config)
+from mmseqformer.utils import (InputFormatError, atomic_output_path,
+                               read_checkpoint, read_config,
+                               report_user_errors)
 
 
 def model_state(config: str) -> dict:
     """The state dict of the model a config builds (weights not loaded)."""
     from mmdet.registry import MODELS
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     import mmseqformer  # noqa: F401  (registers the model)
     init_default_scope('mmdet')
-    cfg = Config.fromfile(find_config(config))
+    cfg = read_config(config)
     cfg.model.backbone.init_cfg = None
     return MODELS.build(cfg.model).state_dict()
 
 
 def forward(args) -> dict:
-    checkpoint = torch.load(args.src, map_location='cpu', weights_only=False)
+    checkpoint = read_checkpoint(args.src)
     state = checkpoint.get('model', checkpoint)
     ours, extra = official_to_mmseqformer(
         state, class_rows=None if args.coco_pretrained else range(1, 41))
@@ -64,11 +66,16 @@ def forward(args) -> dict:
 
 
 def reverse(args) -> dict:
-    checkpoint = torch.load(args.src, map_location='cpu', weights_only=False)
+    checkpoint = read_checkpoint(args.src)
+    if 'state_dict' not in checkpoint:
+        raise InputFormatError(
+            args.src, 'not an mmseqformer checkpoint (no "state_dict"); '
+            '--reverse converts the files this tool writes')
     extra = checkpoint.get('meta', {}).get('official_extra')
     return dict(model=mmseqformer_to_official(checkpoint['state_dict'], extra))
 
 
+@report_user_errors()
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src', help='checkpoint to convert')
@@ -86,14 +93,10 @@ def main() -> None:
         action='store_true',
         help='mmseqformer -> official layout')
     args = parser.parse_args()
-    if not osp.isfile(args.src):
-        sys.exit(f'error: checkpoint not found: {args.src}')
     try:
         result = reverse(args) if args.reverse else forward(args)
     except CheckpointConversionError as err:
-        sys.exit(f'{args.src}: cannot convert:\n{err}')
-    except ConfigNotFoundError as err:
-        sys.exit(f'error: {err}')
+        sys.exit(f'error: {args.src}: cannot convert:\n{err}')
     with atomic_output_path(args.dst) as tmp_path:
         torch.save(result, tmp_path)
     print(f'wrote {args.dst}')

@@ -23,6 +23,8 @@ from typing import Optional
 import numpy as np
 from PIL import Image
 
+from ...utils.user_errors import InputFormatError, InputNotFoundError
+
 #: Largest id of an 8-bit (palette) PNG; larger ids make a 16-bit PNG.
 MAX_8BIT_ID = 255
 #: Largest id a 16-bit PNG holds.
@@ -152,15 +154,16 @@ def read_instance_png(path: str) -> np.ndarray:
     try:
         with Image.open(path) as image:
             if image.format != 'PNG':
-                raise ValueError(f'{path}: not a PNG ({image.format})')
+                raise InputFormatError(path, f'not a PNG ({image.format})')
             if image.mode not in _ID_MODES:
-                raise ValueError(
-                    f'{path}: an instance-id PNG has one channel (8-bit '
+                raise InputFormatError(
+                    path, 'an instance-id PNG has one channel (8-bit '
                     f'palette or grayscale, or 16-bit grayscale), this one '
                     f'is {image.mode}; colour-coded masks must first be '
                     'turned into ids')
             return np.asarray(image).astype(np.int64)
     except FileNotFoundError:
-        raise FileNotFoundError(f'{path}: no such PNG') from None
+        raise InputNotFoundError(path, 'no such PNG') from None
     except OSError as err:  # PIL's error for files it cannot read
-        raise ValueError(f'{path}: cannot be read as a PNG ({err})') from None
+        raise InputFormatError(path,
+                               f'cannot be read as a PNG ({err})') from None

@@ -21,6 +21,7 @@ import numpy as np
 import pycocotools.mask as mask_utils
 from PIL import Image
 
+from ...utils.user_errors import InputNotFoundError
 from ..transforms.frame_loading import check_frame_file
 from ..ytvis_format import VISAnnotationError
 from .instance_mapping import InstanceMapping
@@ -143,7 +144,7 @@ def instance_pngs_to_ytvis(png_root: str, frames_root: str,
         annotations numbered 1..M video by video, in instance id order.
     """
     if not os.path.isdir(png_root):
-        raise FileNotFoundError(f'{png_root}: no such folder of PNG folders')
+        raise InputNotFoundError(png_root, 'no such folder of PNG folders')
     names = sorted((name for name in os.listdir(png_root)
                     if os.path.isdir(os.path.join(png_root, name))
                     and not name.startswith('.')),

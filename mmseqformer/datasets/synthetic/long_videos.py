@@ -18,20 +18,17 @@ others (:class:`~mmseqformer.datasets.YouTubeVISFormatDataset`)::
 Adding the split leaves every other file of ``root`` as it is (the
 ``make demo`` dataset keeps its bytes).
 """
-import json
 import math
 import os
-import shutil
-import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import List, Tuple
 
 import numpy as np
 
+from .extra_split import add_split
 from .scene import (STRETCH_AMPLITUDE, MovingShape, random_background,
                     random_look)
-from .writer import (SyntheticVISSpec, manifest_if_same, render_video,
-                     write_split_files)
+from .writer import SyntheticVISSpec, render_video, write_split_files
 
 #: The split's name (folder, JSON files, video names).
 LONG_SPLIT = 'valid_long'
@@ -166,31 +163,13 @@ def _write_long_split(root: str, spec: LongSyntheticVISSpec) -> dict:
     return write_split_files(root, LONG_SPLIT, videos, annotations)
 
 
-def _split_paths(root: str) -> List[str]:
-    """The split's frames folder and annotation files under ``root``."""
-    return [
-        os.path.join(root, LONG_SPLIT),
-        os.path.join(root, f'{LONG_SPLIT}.json'),
-        os.path.join(root, 'annotations', f'synthetic_vis_{LONG_SPLIT}.json')
-    ]
-
-
-def _remove(path: str) -> None:
-    if os.path.isdir(path):
-        shutil.rmtree(path)
-    elif os.path.exists(path):
-        os.remove(path)
-
-
 def make_long_videos(root: str,
                      spec: LongSyntheticVISSpec = LongSyntheticVISSpec(),
                      force: bool = False) -> dict:
     """Add the ``valid_long`` split to ``root`` unless the same one is
-    already there; other files of ``root`` are left as they are.
-
-    The split is written to a hidden folder inside ``root`` and moved into
-    place at the end, its manifest last, so an interrupted run leaves no
-    split that looks complete.
+    already there; other files of ``root`` are left as they are
+    (:func:`~.extra_split.add_split`: an interrupted run leaves no split
+    that looks complete).
 
     Args:
         root (str): The dataset folder (made if missing).
@@ -204,37 +183,9 @@ def make_long_videos(root: str,
     if spec.num_videos < 1 or spec.num_frames < 1 or spec.max_objects < 1:
         raise ValueError('the long-video split needs num_videos, num_frames '
                          f'and max_objects >= 1, got {spec}')
-    manifest_path = os.path.join(root, f'manifest_{LONG_SPLIT}.json')
-    wanted = json.loads(json.dumps(asdict(spec)))
-    manifest = manifest_if_same(manifest_path, wanted, force,
-                                f'{root} holds a {LONG_SPLIT} split')
-    if manifest is not None:
-        return manifest
-    if not os.path.isfile(manifest_path) and not force:
-        for path in _split_paths(root):
-            if os.path.exists(path):
-                raise FileExistsError(
-                    f'{path} exists but {manifest_path} does not (an '
-                    'interrupted run, or other data): pass force=True '
-                    '(--force) to replace it')
-    os.makedirs(os.path.join(root, 'annotations'), exist_ok=True)
-    tmp_root = tempfile.mkdtemp(dir=root, prefix=f'.{LONG_SPLIT}.')
-    try:
-        os.makedirs(os.path.join(tmp_root, 'annotations'))
-        manifest = dict(
-            spec=wanted,
-            splits={LONG_SPLIT: _write_long_split(tmp_root, spec)})
-        with open(
-                os.path.join(tmp_root, os.path.basename(manifest_path)),
-                'w') as f:
-            json.dump(manifest, f, indent=2)
-        targets = _split_paths(root) + [manifest_path]
-        _remove(manifest_path)
-        for target in targets:
-            _remove(target)
-            os.replace(
-                os.path.join(tmp_root, os.path.relpath(target, root)), target)
-    finally:
-        if os.path.exists(tmp_root):
-            shutil.rmtree(tmp_root)
-    return manifest
+    paths = [
+        LONG_SPLIT, f'{LONG_SPLIT}.json',
+        os.path.join('annotations', f'synthetic_vis_{LONG_SPLIT}.json')
+    ]
+    return add_split(root, LONG_SPLIT, spec, paths,
+                     lambda tmp_root: _write_long_split(tmp_root, spec), force)

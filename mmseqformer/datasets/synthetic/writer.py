@@ -44,7 +44,7 @@ class SyntheticVISSpec:
         frame_sizes (tuple): (height, width) choices, portrait included.
     """
     seed: int = 0
-    num_train_videos: int = 48
+    num_train_videos: int = 600
     num_valid_videos: int = 12
     max_frames: int = 10
     max_objects: int = 4

@@ -31,8 +31,9 @@ import torch
 from mmseqformer import apis
 from mmseqformer.benchmark import official_video
 from mmseqformer.benchmark.official_code import (add_official_arguments,
-                                                 official_checkout_problem)
+                                                 check_official_checkout)
 from mmseqformer.models.utils import official_to_mmseqformer
+from mmseqformer.utils import read_config, report_user_errors
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,11 +55,11 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+@report_user_errors()
 def main() -> None:
     args = parse_args()
-    problem = official_checkout_problem(args.official_root)
-    if problem:
-        sys.exit(f'error: {problem}')
+    check_official_checkout(args.official_root)
+    read_config(args.config)  # before the official run, not after
     frames = list(apis.open_video_source(args.video))
     work_dir = args.work_dir or tempfile.mkdtemp(prefix='vis-compare-')
     os.makedirs(work_dir, exist_ok=True)

@@ -30,7 +30,8 @@ import torch
 
 from mmseqformer.benchmark.official_outputs import (build_converted_model,
                                                     compare_outputs)
-from mmseqformer.utils import find_config
+from mmseqformer.utils import (InputFormatError, read_checkpoint, read_config,
+                               read_torch_file, report_user_errors)
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,15 +49,20 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+@report_user_errors()
 def main() -> None:
     args = parse_args()
-    for path in (args.checkpoint, args.frames, args.official_outputs):
-        if not osp.isfile(path):
-            sys.exit(f'error: {path}: no such file')
+    # Every input is read (and refused in one line) before the long work.
+    read_checkpoint(args.checkpoint)
+    frames = read_torch_file(args.frames, what='frames file')
+    official = read_torch_file(
+        args.official_outputs, what='official outputs file')
+    if not isinstance(frames, torch.Tensor) or frames.dim() != 4:
+        raise InputFormatError(args.frames, 'not a (T, 3, H, W) tensor')
+    config = read_config(args.config).filename
     dtype = torch.float64 if args.float64 else torch.float32
-    model = build_converted_model(find_config(args.config), args.checkpoint)
-    frames = torch.load(args.frames).to(dtype)
-    official = torch.load(args.official_outputs, weights_only=False)
+    model = build_converted_model(config, args.checkpoint)
+    frames = frames.to(dtype)
     try:
         compared = compare_outputs(model.to(dtype), frames, official)
     except ValueError as error:

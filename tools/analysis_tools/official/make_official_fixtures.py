@@ -21,7 +21,8 @@ sys.path.insert(0, REPO)
 
 from mmseqformer.benchmark import child_command
 from mmseqformer.benchmark.official_code import (add_official_arguments,
-                                                 official_checkout_problem)
+                                                 check_official_checkout)
+from mmseqformer.utils import report_user_errors
 
 
 def parse_args() -> argparse.Namespace:
@@ -35,11 +36,10 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+@report_user_errors()
 def main() -> None:
     args = parse_args()
-    problem = official_checkout_problem(args.official_root)
-    if problem:
-        sys.exit(f'error: {problem}')
+    check_official_checkout(args.official_root)
     command = child_command(
         args.official_python,
         'mmseqformer.benchmark.official_fixtures:write_official_fixtures',

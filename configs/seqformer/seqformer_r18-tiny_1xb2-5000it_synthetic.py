@@ -1,14 +1,14 @@
 # Tiny SeqFormer trained from scratch on the synthetic set on a 2-core CPU:
 # the model of `make demo`. Same architecture as the paper, shrunk: ResNet-18
 # at 1/4 width, 64 channels, 4 heads, 2 encoder and 3 decoder layers,
-# 10 queries, 5-frame clips of ~112 px. 4000 iterations take about 30
-# minutes on a 2-core CPU (`make demo`).
+# 10 queries, 5-frame clips of ~112 px. 5000 iterations on the 600 training
+# videos take about 25 minutes on a 2-core CPU (`make demo`,
+# docs/benchmarks.md).
 # NOTE: trained from scratch, so BN is trained (the official backbone is
 # pretrained with frozen BN and frozen first stage).
-# The deformable attentions train with mmcv's grid_sample sampler (the
-# official code's path off CUDA), with which the README's demo figures were
-# trained; the default gather gives the same values up to float rounding
-# and trains this model about 1.13x faster per step (docs/benchmarks.md).
+# The deformable attentions train with the gather sampler (the default of
+# mmseqformer's attentions: the values of mmcv's grid_sample path up to
+# float rounding, faster on the CPU).
 _base_ = [
     '../_base_/models/seqformer_r50.py',
     '../_base_/datasets/synthetic_vis.py',
@@ -32,10 +32,7 @@ model = dict(
         num_layers=2,
         layer_cfg=dict(
             self_attn_cfg=dict(
-                embed_dims=embed_dims,
-                num_heads=4,
-                dropout=0.0,
-                training_sampler='grid_sample'),
+                embed_dims=embed_dims, num_heads=4, dropout=0.0),
             ffn_cfg=dict(
                 embed_dims=embed_dims,
                 feedforward_channels=4 * embed_dims,
@@ -53,10 +50,7 @@ model = dict(
                     num_heads=4,
                     attn_drop=0.0,
                     proj_drop=0.0),
-                cross_attn_cfg=dict(
-                    embed_dims=embed_dims,
-                    num_heads=4,
-                    training_sampler='grid_sample'),
+                cross_attn_cfg=dict(embed_dims=embed_dims, num_heads=4),
                 ffn_cfg=dict(
                     embed_dims=embed_dims,
                     feedforward_channels=4 * embed_dims,
@@ -77,7 +71,7 @@ optim_wrapper = dict(
             'sampling_offsets': dict(lr_mult=0.1),
             'reference_points': dict(lr_mult=0.1),
         }))
-max_iters = 4000
+max_iters = 5000
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(
@@ -85,7 +79,7 @@ param_scheduler = [
         begin=0,
         end=max_iters,
         by_epoch=False,
-        milestones=[3400],
+        milestones=[4250],
         gamma=0.1),
 ]
 train_cfg = dict(
