@@ -33,8 +33,8 @@ DEMO_DATA ?= data/synthetic_vis
 DEMO_WORK_DIR ?= work_dirs/demo
 # The shipped demo model, its configs and its training's work folder.
 DEMO_MODEL ?= checkpoints/seqformer_r18-tiny_synthetic_fp16.pth
-DEMO_MODEL_CONFIG ?= configs/seqformer/seqformer_r18-tiny_1xb2-12000it_synthetic-demo-model.py
-DEMO_MODEL_IMAGES_CONFIG ?= configs/seqformer/seqformer_r18-tiny_1xb2-5000it_synthetic-images.py
+DEMO_MODEL_CONFIG ?= configs/seqformer/seqformer_r18-tiny_1xb2-10000it_synthetic-demo-model.py
+DEMO_MODEL_IMAGES_CONFIG ?= configs/seqformer/seqformer_r18-tiny_1xb2-3000it_synthetic-images.py
 DEMO_MODEL_IMAGES ?= 4000
 DEMO_MODEL_WORK_DIR ?= work_dirs/demo_model
 DEMO_VIDEO ?= $(DEMO_DATA)/valid/JPEGImages/valid_001

@@ -7,6 +7,9 @@ with wall-clock hooks around the stages (:func:`stages`), then once under
 the encoder's deformable attention and FFN are inside ``encoder``;
 ``other`` is what no top-level stage covers (preprocessing, the instance
 path, masks and their RLE encoding).
+
+The timers (:func:`timed`) and the operator table serve
+:mod:`.training_profile` too.
 """
 import functools
 import time
@@ -16,6 +19,7 @@ from typing import Callable, Dict
 import torch
 
 from .markdown import markdown_table
+from .timing import synchronize
 
 #: The stages that do not nest in one another; ``other`` is the rest.
 TOP_LEVEL = ('backbone', 'neck', 'encoder', 'decoder box path',
@@ -36,16 +40,25 @@ def stages(model: torch.nn.Module) -> dict:
     }
 
 
-def timed(owner, name: str, label: str, totals: dict) -> None:
-    """Wrap ``owner.name`` so that its wall time adds to ``totals``."""
+def timed(owner,
+          name: str,
+          label: str,
+          totals: dict,
+          device: str = 'cpu') -> None:
+    """Wrap ``owner.name`` so that its wall time adds to ``totals[label]``
+    (a ``defaultdict(float)``; several methods may share a label). A CUDA
+    ``device`` is synchronised at both ends, so that queued GPU work counts
+    where it was queued."""
     original = getattr(owner, name)
 
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
+        synchronize(device)
         start = time.perf_counter()
         try:
             return original(*args, **kwargs)
         finally:
+            synchronize(device)
             totals[label] += time.perf_counter() - start
 
     setattr(owner, name, wrapper)
@@ -74,9 +87,13 @@ def stage_table(model: torch.nn.Module, totals: Dict[str, float],
     ] for label in list(stages(model)) + ['other']])
 
 
-def operator_table(run: Callable[[], None], frames: int, ops: int) -> str:
+def operator_table(run: Callable[[], None],
+                   frames: int,
+                   ops: int,
+                   unit: str = 'frame') -> str:
     """The ``ops`` costliest operators of one call of ``run`` (self CPU
-    time, grouped by input shapes)."""
+    time, grouped by input shapes), in ms per ``unit``: the call holds
+    ``frames`` of them."""
     with torch.profiler.profile(record_shapes=True) as profiler:
         run()
     events = sorted(
@@ -93,7 +110,7 @@ def operator_table(run: Callable[[], None], frames: int, ops: int) -> str:
             f'{event.self_cpu_time_total / profiled:.1%}'
         ])
     return markdown_table(
-        ['operator', 'input shapes', 'calls', 'ms / frame', 'share'], rows)
+        ['operator', 'input shapes', 'calls', f'ms / {unit}', 'share'], rows)
 
 
 def profile(settings: dict) -> str:

@@ -87,6 +87,12 @@ def test_one_frame_gives_one_column(checkpoint, frames_folder, tmp_path,
         '1'
     ], monkeypatch) is None
     assert cv2.imread(out).shape == (2 * 480 + GAP, 640, 3)
+    # --width resizes the whole picture, aspect kept.
+    assert run_strip([
+        frames_folder[0], TINY_CONFIG, checkpoint, '--out', out, '--frames',
+        '1', '--width', '320'
+    ], monkeypatch) is None
+    assert cv2.imread(out).shape == (round((2 * 480 + GAP) / 2), 320, 3)
 
 
 def test_mistakes_stop_with_one_error_line(checkpoint, frames_folder, tmp_path,
@@ -110,6 +116,8 @@ def test_mistakes_stop_with_one_error_line(checkpoint, frames_folder, tmp_path,
           str(tmp_path / 'none.pth'), '--out', out], 'none.pth'),
         ([folder, TINY_CONFIG, checkpoint, '--out', out, '--frames',
           '0'], '--frames'),
+        ([folder, TINY_CONFIG, checkpoint, '--out', out, '--width',
+          '0'], '--width'),
         ([
             folder, TINY_CONFIG, checkpoint, '--out',
             str(tmp_path / 'no_folder' / 'strip.png')

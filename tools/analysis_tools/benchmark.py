@@ -11,6 +11,7 @@ Against the official code and the mmdet peer where they apply::
     python tools/analysis_tools/benchmark.py mode-memory [--frames 200 2000]
     python tools/analysis_tools/benchmark.py onnx [--threads 2]
     python tools/analysis_tools/benchmark.py profile [--frames 8]
+    python tools/analysis_tools/benchmark.py train-profile [--iters 20]
 
 ``python tools/analysis_tools/benchmark.py COMMAND --help`` lists each
 command's options; docs/benchmarks.md shows their results. The
@@ -25,6 +26,7 @@ sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch
+from mmengine.config import DictAction
 
 from mmseqformer.benchmark.official_code import (add_official_arguments,
                                                  check_official_checkout)
@@ -397,6 +399,48 @@ def profile(args) -> None:
     print(run(vars(args)))
 
 
+# --- train-profile
+
+
+def train_profile_parser(parser) -> None:
+    """Where the time of a training iteration goes, part by part. Median
+    seconds per iteration of the data pipeline, data preprocessor,
+    backbone+neck, encoder, decoder, mask head, matcher, losses, backward,
+    gradient clipping and optimizer step (runner hooks not included), and
+    with --ops the costliest operators."""
+    parser.add_argument('--config', default=TINY_CONFIG)
+    parser.add_argument('--iters', type=int, default=20, help='timed')
+    parser.add_argument('--warmup', type=int, default=3, help='untimed')
+    parser.add_argument('--threads', type=int, help='torch threads')
+    parser.add_argument(
+        '--data-root',
+        help="the train dataset's data root (default: the config's)")
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. train_dataloader.batch_size=4')
+    parser.add_argument(
+        '--ops',
+        type=int,
+        default=0,
+        help='also list the costliest operators of one more iteration')
+
+
+def train_profile(args) -> None:
+    from mmseqformer.benchmark import training_profile
+    checked_config(args.config)
+    if args.iters < 1 or args.warmup < 0:
+        fail('--iters must be at least 1 and --warmup at least 0')
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    result = training_profile.profile_training(args.config, args.iters,
+                                               args.warmup, args.cfg_options,
+                                               args.data_root, args.ops)
+    print(
+        training_profile.report(args.config, args.iters, args.warmup, result))
+
+
 COMMANDS = {
     'gpu': (gpu_parser, gpu),
     'inference': (inference_parser, inference),
@@ -405,6 +449,7 @@ COMMANDS = {
     'mode-memory': (mode_memory_parser, mode_memory),
     'onnx': (onnx_parser, onnx),
     'profile': (profile_parser, profile),
+    'train-profile': (train_profile_parser, train_profile),
 }
 
 

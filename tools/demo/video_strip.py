@@ -1,7 +1,8 @@
 """Show a model's predictions on a few frames of a video, in one PNG.
 
     python tools/demo/video_strip.py INPUT CONFIG CHECKPOINT --out strip.png \
-        [--frames 6] [--score-thr 0.3] [--device cpu] [--cfg-options ...]
+        [--frames 6] [--score-thr 0.3] [--width 1280] [--device cpu] \
+        [--cfg-options ...]
 
 INPUT is a video file or a folder of frames. The model segments and tracks
 the whole video (offline mode); then ``--frames`` frames evenly spaced over
@@ -9,8 +10,8 @@ it (the first and the last included) form the columns of a grid: the
 frames as they are in the top row, the same frames with the instances
 scoring at least ``--score-thr`` drawn below (filled masks in each track's
 colour, labels ``class id | score``). Frames whose shorter side is below
-480 pixels are upscaled to it, in both rows. The PNG appears only when
-complete.
+480 pixels are upscaled to it, in both rows; ``--width`` then resizes the
+whole picture (for a README, say). The PNG appears only when complete.
 
 Mistakes (a missing input, a config or checkpoint that cannot be read or
 does not fit, ``--frames`` below 1, an output folder that does not exist)
@@ -52,6 +53,11 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=4,
         help='frames per streaming chunk; 0: whole video in one pass')
+    parser.add_argument(
+        '--width',
+        type=int,
+        help='resize the picture to this width (aspect kept), e.g. for a '
+        'README; default: as drawn')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
     add_non_strict_argument(parser)
     parser.add_argument(
@@ -67,6 +73,9 @@ def check_arguments(args: argparse.Namespace) -> None:
     if args.frames < 1:
         raise UserInputError('--frames', f'must be at least 1, got '
                              f'{args.frames}')
+    if args.width is not None and args.width < 1:
+        raise UserInputError('--width', f'must be at least 1, got '
+                             f'{args.width}')
     if not args.out.lower().endswith(IMAGE_SUFFIXES):
         raise UserInputError(
             args.out, f'the output must be a {" or ".join(IMAGE_SUFFIXES)} '
@@ -102,6 +111,10 @@ def main() -> None:
         apis.build_video_visualizer(model),
         num_frames=args.frames,
         score_thr=args.score_thr)
+    if args.width is not None and args.width != strip.shape[1]:
+        height = max(1, round(strip.shape[0] * args.width / strip.shape[1]))
+        strip = cv2.resize(
+            strip, (args.width, height), interpolation=cv2.INTER_AREA)
     with atomic_output_path(args.out) as tmp_path:
         if not cv2.imwrite(tmp_path, strip):
             raise UserInputError(args.out,

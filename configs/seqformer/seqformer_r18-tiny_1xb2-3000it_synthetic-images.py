@@ -2,7 +2,7 @@
 # of `make demo` pretrained on synthetic still images turned into 5-frame
 # pseudo clips, as the official recipe pretrains on COCO images
 # (CocoPseudoVideoDataset + ImageToPseudoClip). Stage 2,
-# seqformer_r18-tiny_1xb2-12000it_synthetic-demo-model.py, trains on videos
+# seqformer_r18-tiny_1xb2-10000it_synthetic-demo-model.py, trains on videos
 # from the last checkpoint of this one.
 # The images: `make_synthetic_vis.py data/synthetic_vis --images 4000`
 # (the split train_images beside the videos; 1-6 objects per image).
@@ -72,7 +72,7 @@ train_dataloader = dict(
         data_prefix=dict(img='train_images/'),
         pipeline=images_pipeline))
 
-max_iters = 5000
+max_iters = 3000
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
 ]
