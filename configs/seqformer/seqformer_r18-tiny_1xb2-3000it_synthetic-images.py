@@ -26,34 +26,7 @@ images_pipeline = [
     dict(
         type='TransformBroadcaster',
         share_random_params=True,
-        transforms=[
-            dict(type='RandomFlip', prob=0.5),
-            dict(
-                type='RandomChoice',
-                transforms=[
-                    [
-                        dict(
-                            type='RandomChoiceResize',
-                            scales={{_base_.train_scales}},
-                            resize_type='SeqFormerResize')
-                    ],
-                    [
-                        dict(
-                            type='RandomChoiceResize',
-                            scales={{_base_.crop_prescales}},
-                            resize_type='SeqFormerResize'),
-                        dict(
-                            type='RandomCrop',
-                            crop_type='absolute_range',
-                            crop_size=(80, 128),
-                            allow_negative_crop=True),
-                        dict(
-                            type='RandomChoiceResize',
-                            scales={{_base_.train_scales}},
-                            resize_type='SeqFormerResize'),
-                    ],
-                ]),
-        ]),
+        transforms={{_base_.train_geometry}}),
     dict(type='DropClipWithoutInstances'),
     dict(type='PackTrackInputs'),
 ]

@@ -13,6 +13,36 @@ train_scales = [(192, s) for s in (96, 112, 128)]
 crop_prescales = [112, 128, 144]
 test_scale = 112
 
+# Geometry shared by all frames of a clip (flip, then resize or crop and
+# resize); the still-image pretraining of the demo model reuses it.
+train_geometry = [
+    dict(type='RandomFlip', prob=0.5),
+    dict(
+        type='RandomChoice',
+        transforms=[
+            [
+                dict(
+                    type='RandomChoiceResize',
+                    scales=train_scales,
+                    resize_type='SeqFormerResize')
+            ],
+            [
+                dict(
+                    type='RandomChoiceResize',
+                    scales=crop_prescales,
+                    resize_type='SeqFormerResize'),
+                dict(
+                    type='RandomCrop',
+                    crop_type='absolute_range',
+                    crop_size=(80, 128),
+                    allow_negative_crop=True),
+                dict(
+                    type='RandomChoiceResize',
+                    scales=train_scales,
+                    resize_type='SeqFormerResize'),
+            ],
+        ]),
+]
 train_pipeline = [
     dict(type='SeqFormerClipSample', num_frames=num_frames),
     dict(
@@ -24,33 +54,7 @@ train_pipeline = [
                 imdecode_backend='pillow',
                 color_type='color_ignore_orientation'),
             dict(type='LoadTrackAnnotations', with_mask=True),
-            dict(type='RandomFlip', prob=0.5),
-            dict(
-                type='RandomChoice',
-                transforms=[
-                    [
-                        dict(
-                            type='RandomChoiceResize',
-                            scales=train_scales,
-                            resize_type='SeqFormerResize')
-                    ],
-                    [
-                        dict(
-                            type='RandomChoiceResize',
-                            scales=crop_prescales,
-                            resize_type='SeqFormerResize'),
-                        dict(
-                            type='RandomCrop',
-                            crop_type='absolute_range',
-                            crop_size=(80, 128),
-                            allow_negative_crop=True),
-                        dict(
-                            type='RandomChoiceResize',
-                            scales=train_scales,
-                            resize_type='SeqFormerResize'),
-                    ],
-                ]),
-        ]),
+        ] + train_geometry),
     dict(
         type='TransformBroadcaster',
         share_random_params=False,
