@@ -17,6 +17,7 @@ non-zero exit status.
 import argparse
 import os.path as osp
 import sys
+from typing import Optional
 
 # Let configs' `custom_imports = ['mmseqformer']` work from a source checkout.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -28,7 +29,8 @@ from mmengine.registry import RUNNERS
 from mmseqformer.engine import amp_optim_wrapper
 from mmseqformer.utils import (UserInputError, add_common_arguments,
                                load_tool_config, report_user_errors)
-from mmseqformer.utils.checkpoint_fit import check_load_from, is_local_path
+from mmseqformer.utils.checkpoint_fit import (check_load_from, is_local_path,
+                                              read_checkpoint)
 
 
 def parse_args() -> argparse.Namespace:
@@ -84,9 +86,34 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def finished_run(cfg: Config) -> Optional[str]:
+    """Why there is nothing left to train when the last checkpoint of
+    ``cfg.work_dir`` is already at the end of the schedule (a rerun of a
+    finished stage, as ``make demo-model`` does); None otherwise. Resuming
+    would still replay the dataloader up to there."""
+    with open(osp.join(cfg.work_dir, 'last_checkpoint')) as f:
+        path = f.read().strip()
+    if not osp.isfile(path):
+        return None
+    train_cfg = cfg.get('train_cfg') or {}
+    meta = read_checkpoint(path).get('meta') or {}
+    for key, unit in (('max_iters', 'iter'), ('max_epochs', 'epoch')):
+        if key in train_cfg and meta.get(unit) is not None:
+            if meta[unit] >= train_cfg[key]:
+                return (f'{path} is at {unit} {meta[unit]} of '
+                        f'{train_cfg[key]}: nothing left to train')
+    return None
+
+
 @report_user_errors()
 def main() -> None:
-    cfg = build_config(parse_args())
+    args = parse_args()
+    cfg = build_config(args)
+    finished = args.resume == 'auto' and cfg.get('resume') and finished_run(
+        cfg)
+    if finished:
+        print(f'--resume: {finished}')
+        return
     if not cfg.get('resume', False):
         # Before the runner exists: nothing is written for a missing file.
         check_load_from(cfg.get('load_from'), cfg.filename)

@@ -66,6 +66,25 @@ def test_train_resume_without_checkpoint_starts_from_load_from(tool, tmp_path):
     assert cfg.resume is True and cfg.load_from is None
 
 
+def test_train_resume_of_a_finished_run_trains_nothing(tool, tmp_path, capsys):
+    import torch
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir()
+    checkpoint = work_dir / 'iter_5000.pth'
+    (work_dir / 'last_checkpoint').write_text(str(checkpoint))
+    module = tool('train', TINY_CONFIG, '--work-dir', str(work_dir),
+                  '--resume')
+    for done, finished in ((4000, False), (5000, True)):
+        torch.save(
+            dict(meta=dict(iter=done, epoch=0), state_dict={}), checkpoint)
+        cfg = module['build_config'](module['parse_args']())
+        assert bool(module['finished_run'](cfg)) is finished
+    module['main']()  # no runner: it would fail on the empty state dict
+    assert capsys.readouterr().out.strip() == (
+        f'--resume: {checkpoint} is at iter 5000 of 5000: nothing left to '
+        'train')
+
+
 def test_train_resume_from_a_missing_file_stops(tool, tmp_path):
     missing = str(tmp_path / 'epoch_3.pth')
     module = tool('train', R50, '--resume', missing)
