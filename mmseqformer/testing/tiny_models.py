@@ -16,6 +16,13 @@ from .tiny_seqformer import tiny_seqformer_cfg
 #: a path from the repository root, as the tools take it.
 TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-5000it_synthetic.py'
 
+#: The shipped demo model (the tiny SeqFormer trained by ``make
+#: demo-model``, float16) and its config, paths from the repository root:
+#: the tests' trained model.
+DEMO_MODEL = 'checkpoints/seqformer_r18-tiny_synthetic_fp16.pth'
+DEMO_MODEL_CONFIG = ('configs/seqformer/'
+                     'seqformer_r18-tiny_1xb2-10000it_synthetic-demo-model.py')
+
 
 def perturb_weights(model: nn.Module, noise: float) -> nn.Module:
     """Add Gaussian noise of std ``noise`` to every weight (the global
