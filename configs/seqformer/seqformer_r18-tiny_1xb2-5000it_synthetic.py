@@ -2,7 +2,7 @@
 # the model of `make demo`. Same architecture as the paper, shrunk: ResNet-18
 # at 1/4 width, 64 channels, 4 heads, 2 encoder and 3 decoder layers,
 # 10 queries, 5-frame clips of ~112 px. 5000 iterations on the 600 training
-# videos take about 25 minutes on a 2-core CPU (`make demo`,
+# videos take about 30 minutes on a 2-core CPU (`make demo`,
 # docs/benchmarks.md).
 # NOTE: trained from scratch, so BN is trained (the official backbone is
 # pretrained with frozen BN and frozen first stage).

@@ -87,9 +87,10 @@ def resize_masks_nearest(masks: np.ndarray, height: int,
 
     The official code runs ``interpolate(mode='nearest')`` then ``> 0.5`` on
     float masks; nearest only copies values, so picking the same source rows
-    and columns (:func:`nearest_source_indices`) gives the same pixels,
-    without torch's per-call cost (a tenth of a training iteration of the
-    tiny model when it ran through torch).
+    and columns (:func:`nearest_source_indices`) gives the same pixels
+    without a torch call (about 40 against 50-120 us for three 120x160
+    masks on one thread, and no thread pool to wait for when the CPU is
+    shared).
 
     Args:
         masks (np.ndarray): (n, H, W) binary masks.
