@@ -126,6 +126,13 @@ def build_training(config: str,
     work_dir = tempfile.mkdtemp(prefix='train_profile_')
     try:
         cfg.work_dir = work_dir
+        # Visualisers are process-wide singletons by name: a later runner
+        # naming the config's one must not get this one, whose files went
+        # with the temporary work dir.
+        cfg.visualizer = dict(
+            cfg.get('visualizer') or dict(type='Visualizer'),
+            name=osp.basename(work_dir),
+            vis_backends=None)
         runner = Runner.from_cfg(cfg)
         dataloader = runner.build_dataloader(
             cfg.train_dataloader, seed=runner.seed)
