@@ -7,6 +7,7 @@ exit non-zero, the last line of stderr must be ``error: ...`` naming the
 file, and no traceback may be printed. The inputs are refused before any
 model is built, so each run costs little more than the tool's imports.
 """
+import json
 import os
 import subprocess
 import sys
@@ -138,6 +139,26 @@ def eval_identity_not_json(tmp):
     return [f'{ANALYSIS}/eval_identity.py', results, gt], gt
 
 
+def track_errors_gt_without_annotations(tmp):
+    # A test split's file: videos, no ground truth.
+    gt = write(
+        tmp / 'gt.json',
+        json.dumps(
+            dict(
+                categories=[dict(id=1, name='a')],
+                videos=[
+                    dict(
+                        id=1,
+                        height=4,
+                        width=4,
+                        length=1,
+                        file_names=['v/0.jpg'])
+                ],
+                annotations=[])))
+    results = write(tmp / 'results.json', '[]')
+    return [f'{ANALYSIS}/analyze_track_errors.py', gt, results], gt
+
+
 def compare_on_synthetic_into_a_file(tmp):
     data_root = write(tmp / 'a_file', 'x')
     return [
@@ -178,9 +199,9 @@ CASES = [
     convert_text_checkpoint, publish_text_checkpoint, strip_zero_byte_mp4,
     coco_video_not_json, ytvis_to_cocovid_lacks_keys, ytvis_to_pngs_lacks_keys,
     pngs_mapping_not_json, synthetic_into_a_file, benchmark_broken_config,
-    eval_identity_not_json, compare_on_synthetic_into_a_file,
-    compare_with_official_text_checkpoint, compare_video_not_a_checkout,
-    fixtures_not_a_checkout
+    eval_identity_not_json, track_errors_gt_without_annotations,
+    compare_on_synthetic_into_a_file, compare_with_official_text_checkpoint,
+    compare_video_not_a_checkout, fixtures_not_a_checkout
 ]
 
 

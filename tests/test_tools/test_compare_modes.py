@@ -13,6 +13,7 @@ from mmseqformer.testing import REPO_ROOT, TINY_CONFIG, markdown_table_rows
 from mmseqformer.testing import run_tool as run
 
 BENCHMARK = 'tools/analysis_tools/benchmark.py'
+TRACK_ERRORS = 'tools/analysis_tools/analyze_track_errors.py'
 NUMBER = re.compile(r'^\d+(\.\d+)?$')
 
 table_rows = markdown_table_rows
@@ -90,6 +91,19 @@ def test_tables_of_annotated_sets(long_root, tiny_checkpoint, tmp_path):
     # Both layouts of one set: the same accuracy.
     assert [row[:6] for row in by_set[LONG_SPLIT]] == \
         [row[:6] for row in by_set[f'synthetic_vis_{LONG_SPLIT}']]
+    # The modes' results files broken down by analyze_track_errors.py.
+    printed = run([
+        sys.executable, TRACK_ERRORS, official,
+        str(work_dir / LONG_SPLIT / 'offline.json'),
+        str(work_dir / LONG_SPLIT / 'window-2.json'), '--score-thr', '0'
+    ])
+    rows = table_rows(printed)
+    assert [row[0] for row in rows] == ['offline.json', 'window-2.json']
+    for row in rows:
+        # 11 numbers (n/a where nothing matched), then the returns.
+        assert len(row) == 13 and all(
+            NUMBER.match(cell) or cell == 'n/a' for cell in row[1:12]), row
+        assert re.match(r'^\d+ / \d+ / \d+$', row[12]), row
 
 
 @pytest.mark.slow

@@ -1,0 +1,159 @@
+"""The track-error breakdown on hand-made videos whose answers are known,
+and its video IoU against a brute-force computation."""
+import math
+
+import numpy as np
+import pycocotools.mask as mask_util
+import pytest
+
+from mmseqformer.evaluation.functional import (absences, track_errors,
+                                               video_iou_matrix)
+
+H, W, T = 20, 30, 18
+
+
+def box_mask(x0, y0, x1, y1):
+    mask = np.zeros((H, W), dtype=bool)
+    mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def rle(mask):
+    encoded = mask_util.encode(np.asfortranarray(mask.astype(np.uint8)))
+    encoded['counts'] = encoded['counts'].decode()
+    return encoded
+
+
+def track(masks_by_frame, num_frames=T):
+    """Segmentations of one track: frame -> bool mask, None elsewhere."""
+    return [
+        rle(masks_by_frame[t]) if t in masks_by_frame else None
+        for t in range(num_frames)
+    ]
+
+
+def ground_truth(objects, num_frames=T):
+    """One video; ``objects`` is a list of (category_id, segmentations)."""
+    return dict(
+        categories=[dict(id=1, name='a'),
+                    dict(id=2, name='b')],
+        videos=[dict(id=1, height=H, width=W, length=num_frames)],
+        annotations=[
+            dict(id=index + 1, video_id=1, category_id=cat, segmentations=s)
+            for index, (cat, s) in enumerate(objects)
+        ])
+
+
+def entry(segmentations, score=0.9, category_id=1):
+    return dict(
+        video_id=1,
+        category_id=category_id,
+        score=score,
+        segmentations=segmentations)
+
+
+OBJECT = box_mask(2, 2, 10, 10)
+BEFORE, AFTER = [0, 1, 2], [15, 16, 17]  # absent for 12 frames
+
+
+def returning_object():
+    return ground_truth([(1, track({t: OBJECT for t in BEFORE + AFTER}))])
+
+
+def test_absences_need_min_gap_frames_between_stretches():
+    present = [t in BEFORE + AFTER for t in range(T)]
+    assert absences(present, 10) == [(2, 15)]
+    assert absences(present, 13) == []
+    assert absences([False] * 5, 1) == []
+
+
+def test_a_return_taken_by_a_new_track_is_a_fragment_and_a_switch():
+    results = [
+        entry(track({t: OBJECT
+                     for t in BEFORE})),
+        entry(track({t: OBJECT
+                     for t in AFTER}))
+    ]
+    summary = track_errors(returning_object(), results).summary()
+    assert summary['frame_recall'] == 1 and summary['frame_precision'] == 1
+    assert summary['fragments'] == 2 and summary['id_switches'] == 1
+    # One track covers half the object's frames: video IoU 3 / 6.
+    assert summary['best_track_iou'] == pytest.approx(0.5)
+    assert summary['linked_iou'] == pytest.approx(1.0)
+    assert summary['covered'] == 1 and summary['covered_if_linked'] == 1
+    assert (summary['returns'], summary['returns_matched'],
+            summary['returns_reidentified']) == (1, 1, 0)
+
+
+def test_a_return_kept_by_its_track_is_reidentified():
+    results = [entry(track({t: OBJECT for t in BEFORE + AFTER}))]
+    summary = track_errors(returning_object(), results).summary()
+    assert summary['fragments'] == 1 and summary['id_switches'] == 0
+    assert summary['best_track_iou'] == pytest.approx(1.0)
+    assert summary['returns_reidentified'] == 1
+    assert summary['wrong_class'] == 0
+    wrong = [entry(track({t: OBJECT for t in BEFORE + AFTER}), category_id=2)]
+    assert track_errors(returning_object(),
+                        wrong).summary()['wrong_class'] == 1
+
+
+def test_missed_objects_and_those_only_a_low_score_track_covers():
+    gt = ground_truth([(1, track({t: OBJECT
+                                  for t in range(T)})),
+                       (2,
+                        track({t: box_mask(20, 10, 28, 18)
+                               for t in range(T)}))])
+    results = [
+        entry(track({t: OBJECT
+                     for t in range(T)}), score=0.1),
+        # A shown track far from both objects: a frame false positive.
+        entry(track({t: box_mask(12, 0, 18, 4)
+                     for t in range(T)}))
+    ]
+    summary = track_errors(gt, results, score_thr=0.3).summary()
+    assert summary['objects'] == 2
+    assert summary['missed'] == 2 and summary['below_thr'] == 1
+    assert summary['frame_recall'] == 0 and summary['frame_precision'] == 0
+    assert math.isnan(summary['fragments'])
+    # Shown at score_thr 0.05: the first object is found, every frame.
+    low = track_errors(gt, results, score_thr=0.05).summary()
+    assert low['missed'] == 1 and low['frame_recall'] == 0.5
+
+
+def test_one_query_listed_with_two_classes_is_one_shown_track():
+    masks = track({t: OBJECT for t in range(T)})
+    gt = ground_truth([(1, masks)])
+    results = [entry(masks, score=0.8), entry(masks, score=0.6, category_id=2)]
+    summary = track_errors(gt, results).summary()
+    assert summary['frame_precision'] == 1 and summary['fragments'] == 1
+
+
+def test_frame_matches_need_the_iou_threshold():
+    gt = ground_truth([(1, track({0: box_mask(0, 0, 10, 10)}, 1))], 1)
+    # IoU 50 / 150 = 1/3.
+    results = [entry(track({0: box_mask(5, 0, 15, 10)}, 1))]
+    assert track_errors(gt, results).summary()['frame_recall'] == 0
+    assert track_errors(
+        gt, results, iou_thr=0.3).summary()['frame_recall'] == 1
+
+
+def test_video_iou_equals_pooled_pixel_counts():
+    rng = np.random.default_rng(0)
+    preds, trues = [], []
+    for tracks in (preds, trues):
+        for _ in range(3):
+            masks = {
+                t: rng.random((H, W)) < 0.3
+                for t in range(T) if rng.random() < 0.7
+            }
+            tracks.append((masks, track(masks)))
+    ious = video_iou_matrix([s for _, s in preds], [s for _, s in trues], T)
+    for p, (pred, _) in enumerate(preds):
+        for g, (true, _) in enumerate(trues):
+            empty = np.zeros((H, W), dtype=bool)
+            inter = union = 0
+            for t in range(T):
+                a, b = pred.get(t, empty), true.get(t, empty)
+                inter += (a & b).sum()
+                union += (a | b).sum()
+            assert ious[p, g] == pytest.approx(inter / union, abs=1e-12)
