@@ -141,3 +141,29 @@ def test_another_spec_needs_force(long_root, tmp_path):
     os.remove(osp.join(root, f'manifest_{LONG_SPLIT}.json'))
     with pytest.raises(FileExistsError, match='interrupted'):
         make_long_videos(root, other)
+
+
+def test_named_splits_sit_beside_each_other(long_root, tmp_path):
+    root = str(tmp_path / 'synthetic_vis')
+    shutil.copytree(long_root, root)
+    before = file_hashes(root)
+    other_seed = LongSyntheticVISSpec(
+        seed=2, num_videos=2, num_frames=5, max_objects=2)
+    manifest = make_long_videos(root, other_seed, split='train_long')
+    assert manifest['splits']['train_long']['videos'] == 2
+    after = file_hashes(root)
+    assert {path: after[path] for path in before} == before
+    with open(osp.join(root, 'train_long.json')) as f:
+        videos = json.load(f)['videos']
+    assert [video['file_names'][0] for video in videos] == [
+        'train_long_000/00000.jpg', 'train_long_001/00000.jpg'
+    ]
+    assert sorted(os.listdir(osp.join(root, 'train_long', 'JPEGImages'))) \
+        == ['train_long_000', 'train_long_001']
+    # The same spec under two names: the same frames.
+    make_long_videos(root, SPEC, split='copy_long')
+    first = file_hashes(osp.join(root, LONG_SPLIT, 'JPEGImages'))
+    copy = file_hashes(osp.join(root, 'copy_long', 'JPEGImages'))
+    assert sorted(first.values()) == sorted(copy.values())
+    with pytest.raises(ValueError, match="got '../x'"):
+        make_long_videos(root, SPEC, split='../x')

@@ -11,6 +11,10 @@ files as they are:
     python tools/dataset_converters/make_synthetic_vis.py data/synthetic_vis \
         --seed 0 --long-videos 8 --long-frames 200
 
+``--long-split NAME --long-seed N`` writes other long splits beside it
+(``train_long`` of seed 1 for tuning the causal modes, ``test_long`` of
+seed 2 as the held-out check).
+
 With ``--images N`` it adds the split ``train_images``: N still images in
 the COCO layout for image pretraining (pseudo clips,
 ``mmseqformer.datasets.synthetic.still_images``).
@@ -23,7 +27,7 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmseqformer.datasets.synthetic import (LongSyntheticVISSpec,
+from mmseqformer.datasets.synthetic import (LONG_SPLIT, LongSyntheticVISSpec,
                                             SyntheticImagesSpec,
                                             SyntheticVISSpec, make_long_videos,
                                             make_still_images,
@@ -53,7 +57,17 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=0,
         help='also write this many long videos whose objects leave the view '
-        'and come back, as the split valid_long (0: none)')
+        'and come back, as the split --long-split (0: none)')
+    parser.add_argument(
+        '--long-split',
+        default=LONG_SPLIT,
+        help='name of the long-video split (train_long, valid_long and '
+        'test_long in the docs, each of its own --long-seed)')
+    parser.add_argument(
+        '--long-seed',
+        type=int,
+        default=None,
+        help='seed of the long videos (default: --seed)')
     parser.add_argument(
         '--long-frames',
         type=int,
@@ -90,13 +104,16 @@ def main() -> None:
     manifest = make_synthetic_vis(args.out_dir, spec, force=args.force)
     if args.long_videos:
         long_spec = LongSyntheticVISSpec(
-            seed=args.seed,
+            seed=args.seed if args.long_seed is None else args.long_seed,
             num_videos=args.long_videos,
             num_frames=args.long_frames,
             max_objects=args.max_objects)
         manifest['splits'].update(
-            make_long_videos(args.out_dir, long_spec,
-                             force=args.force)['splits'])
+            make_long_videos(
+                args.out_dir,
+                long_spec,
+                force=args.force,
+                split=args.long_split)['splits'])
     if args.images:
         images_spec = SyntheticImagesSpec(
             seed=args.seed,

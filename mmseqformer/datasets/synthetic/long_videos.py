@@ -16,7 +16,10 @@ others (:class:`~mmseqformer.datasets.YouTubeVISFormatDataset`)::
     <root>/manifest_valid_long.json                     the parameters used
 
 Adding the split leaves every other file of ``root`` as it is (the
-``make demo`` dataset keeps its bytes).
+``make demo`` dataset keeps its bytes). Other long splits sit beside it
+under their own names (``split``), e.g. ``train_long`` of another seed for
+tuning the causal modes' thresholds and ``test_long`` of a third seed to
+check them on videos nothing was tuned on (:data:`LONG_SPLITS`).
 """
 import math
 import os
@@ -30,13 +33,17 @@ from .scene import (STRETCH_AMPLITUDE, MovingShape, random_background,
                     random_look)
 from .writer import SyntheticVISSpec, render_video, write_split_files
 
-#: The split's name (folder, JSON files, video names).
+#: The split's default name (folder, JSON files, video names).
 LONG_SPLIT = 'valid_long'
+#: The long splits the docs use, each of its own seed: where the causal
+#: modes' thresholds are tuned, the validation split of the tables, and the
+#: held-out check (``make_synthetic_vis.py --long-split NAME --long-seed N``).
+LONG_SPLITS = dict(train_long=1, valid_long=0, test_long=2)
 
 
 @dataclass(frozen=True)
 class LongSyntheticVISSpec:
-    """What to generate; stored in ``manifest_valid_long.json``.
+    """What to generate; stored in ``manifest_<split>.json``.
 
     Attributes:
         seed (int): Random seed (the split draws from its own generator,
@@ -134,8 +141,9 @@ def swinging_shape(rng: np.random.Generator, height: int, width: int,
         **random_look(rng))
 
 
-def _write_long_split(root: str, spec: LongSyntheticVISSpec) -> dict:
-    """Render the split into ``root``; return its counts."""
+def _write_long_split(root: str, spec: LongSyntheticVISSpec,
+                      split: str) -> dict:
+    """Render the split ``split`` into ``root``; return its counts."""
     # Generators 0 and 1 of the seed make the train and valid splits.
     rng = np.random.default_rng([spec.seed, 2])
     videos, annotations = [], []
@@ -153,21 +161,21 @@ def _write_long_split(root: str, spec: LongSyntheticVISSpec) -> dict:
             for i in range(num_objects)
         ]
         rng.shuffle(objects)  # depth order: the returning one anywhere
-        video, instances = render_video(root, LONG_SPLIT,
-                                        f'{LONG_SPLIT}_{index:03d}', index + 1,
-                                        spec.num_frames, background, objects,
-                                        rng)
+        video, instances = render_video(root, split, f'{split}_{index:03d}',
+                                        index + 1, spec.num_frames, background,
+                                        objects, rng)
         videos.append(video)
         for instance in instances:
             annotations.append(dict(instance, id=len(annotations) + 1))
-    return write_split_files(root, LONG_SPLIT, videos, annotations)
+    return write_split_files(root, split, videos, annotations)
 
 
 def make_long_videos(root: str,
                      spec: LongSyntheticVISSpec = LongSyntheticVISSpec(),
-                     force: bool = False) -> dict:
-    """Add the ``valid_long`` split to ``root`` unless the same one is
-    already there; other files of ``root`` are left as they are
+                     force: bool = False,
+                     split: str = LONG_SPLIT) -> dict:
+    """Add the long-video split ``split`` to ``root`` unless the same one
+    is already there; other files of ``root`` are left as they are
     (:func:`~.extra_split.add_split`: an interrupted run leaves no split
     that looks complete).
 
@@ -176,16 +184,22 @@ def make_long_videos(root: str,
         spec (LongSyntheticVISSpec): What to generate.
         force (bool): Replace a split made with another spec, or one
             without its manifest.
+        split (str): The split's name (``valid_long``; see
+            :data:`LONG_SPLITS`). Its videos depend on ``spec`` only.
 
     Returns:
         dict: The manifest (``spec`` and the split's counts).
     """
+    if not split.isidentifier():
+        raise ValueError(f'a split name is a word (letters, digits, _), '
+                         f'got {split!r}')
     if spec.num_videos < 1 or spec.num_frames < 1 or spec.max_objects < 1:
         raise ValueError('the long-video split needs num_videos, num_frames '
                          f'and max_objects >= 1, got {spec}')
     paths = [
-        LONG_SPLIT, f'{LONG_SPLIT}.json',
-        os.path.join('annotations', f'synthetic_vis_{LONG_SPLIT}.json')
+        split, f'{split}.json',
+        os.path.join('annotations', f'synthetic_vis_{split}.json')
     ]
-    return add_split(root, LONG_SPLIT, spec, paths,
-                     lambda tmp_root: _write_long_split(tmp_root, spec), force)
+    return add_split(root, split, spec, paths,
+                     lambda tmp_root: _write_long_split(tmp_root, spec, split),
+                     force)
