@@ -16,6 +16,7 @@ import sys
 import zipfile
 
 import numpy as np
+import pycocotools.mask as mask_util
 import pytest
 from mmdet.registry import METRICS
 from mmengine.evaluator import Evaluator
@@ -156,6 +157,37 @@ def test_hard_decisions_are_the_hand_picked_ones():
     kept = select_hard_decisions(results, 0.3, one_class_per_track=False)
     assert [results.index(entry) for entry in kept] == [0, 1, 2, 3, 4, 5, 8, 9]
     assert select_hard_decisions(results, 0.0, False) == results
+
+
+def test_an_empty_mask_is_no_detection():
+    """A results file gives a track a mask in every frame, empty where it is
+    absent; those frames hold no detection (no false positive)."""
+    gt = check_ground_truth(load_ground_truth(GT), GT)
+    results = check_results(load_results(RESULTS), gt, RESULTS)
+    sizes = {
+        video['id']: (video['height'], video['width'])
+        for video in gt['videos']
+    }
+
+    def empty(video_id):
+        rle = mask_util.encode(
+            np.zeros(sizes[video_id], dtype=np.uint8, order='F'))
+        return dict(rle, counts=rle['counts'].decode())
+
+    padded = [
+        dict(
+            entry,
+            segmentations=[
+                empty(entry['video_id']) if rle is None else rle
+                for rle in entry['segmentations']
+            ]) for entry in results
+    ]
+    assert padded != results  # some tracks are absent from some frames
+    assert select_hard_decisions(padded) == select_hard_decisions(results)
+    with_empty = evaluate_identity(gt, padded).summary()
+    without = evaluate_identity(gt, results).summary()
+    for field in ('HOTA', 'DetPr', 'IDF1', 'IDSW', 'Dets'):
+        assert with_empty[field] == without[field], field
 
 
 def test_no_prediction_scores_zero():

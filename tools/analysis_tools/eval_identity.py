@@ -13,7 +13,9 @@ detections of all classes. Values are in percent, as TrackEval prints them.
 The computation is the one of ``VISTrackMetric``;
 docs/user_guides/identity_metrics.md explains the choices. With
 ``--score-thr 0 --keep-duplicate-classes`` the numbers are those of
-TrackEval's own ``scripts/run_youtube_vis.py`` on the same files.
+TrackEval's own ``scripts/run_youtube_vis.py`` on the same files, when they
+hold no empty mask (an empty mask is no detection here, and an unmatched
+one for TrackEval's script).
 """
 import argparse
 import os.path as osp

@@ -19,6 +19,8 @@ import math
 from numbers import Real
 from typing import Dict, List, Optional
 
+import pycocotools.mask as mask_util
+
 from mmseqformer.datasets.converters.ytvis_to_cocovid import \
     load_vis_annotations
 from mmseqformer.datasets.ytvis_format import (VISAnnotationError,
@@ -247,25 +249,11 @@ def check_results(results: list, gt: dict, source: str) -> List[dict]:
     return checked
 
 
-def select_hard_decisions(results: List[dict],
-                          score_thr: float = DEFAULT_SCORE_THR,
-                          one_class_per_track: bool = True) -> List[dict]:
-    """The predicted tracks that count as decisions.
-
-    A track counts if its score is at least ``score_thr``. With
-    ``one_class_per_track``, entries of one video with the same mask in
-    every frame are one query listed with several classes (the top-k over
-    query x class pairs does that): only the highest-scoring one counts
-    (the first in file order on a tie).
-
-    Args:
-        results (list[dict]): Checked entries (compressed RLE masks).
-        score_thr (float): Lowest score kept.
-        one_class_per_track (bool): Keep one class per mask sequence.
-
-    Returns:
-        list[dict]: The kept entries, in their order.
-    """
+def decision_indices(results: List[dict],
+                     score_thr: float = DEFAULT_SCORE_THR,
+                     one_class_per_track: bool = True) -> List[int]:
+    """Indices of the entries that :func:`select_hard_decisions` keeps, in
+    order."""
     best: Dict[tuple, int] = {}
     for index, entry in enumerate(results):
         if entry['score'] < score_thr:
@@ -278,5 +266,49 @@ def select_hard_decisions(results: List[dict],
                      for rle in entry['segmentations']))
         if key not in best or entry['score'] > results[best[key]]['score']:
             best[key] = index
-    kept = sorted(best.values())
-    return [results[index] for index in kept]
+    return sorted(best.values())
+
+
+def select_hard_decisions(results: List[dict],
+                          score_thr: float = DEFAULT_SCORE_THR,
+                          one_class_per_track: bool = True) -> List[dict]:
+    """The predicted tracks that count as decisions.
+
+    A track counts if its score is at least ``score_thr``. With
+    ``one_class_per_track``, entries of one video with the same mask in
+    every frame are one query listed with several classes (the top-k over
+    query x class pairs does that): only the highest-scoring one counts
+    (the first in file order on a tie). A track is in a frame only where
+    its mask is non-empty: an empty mask (which a results file gives every
+    entry in the frames where it is absent) becomes None, no detection,
+    where TrackEval's script would count a detection that matches nothing.
+
+    Args:
+        results (list[dict]): Checked entries (compressed RLE masks).
+        score_thr (float): Lowest score kept.
+        one_class_per_track (bool): Keep one class per mask sequence.
+
+    Returns:
+        list[dict]: The kept entries, in their order (copies where a mask
+        was empty).
+    """
+    return [
+        _without_empty_masks(results[index])
+        for index in decision_indices(results, score_thr, one_class_per_track)
+    ]
+
+
+def _without_empty_masks(entry: dict) -> dict:
+    """``entry``, or a copy with None for its empty masks."""
+    segmentations = entry['segmentations']
+    empty = [
+        rle is not None and not mask_util.area(rle) for rle in segmentations
+    ]
+    if not any(empty):
+        return entry
+    return dict(
+        entry,
+        segmentations=[
+            None if is_empty else rle
+            for rle, is_empty in zip(segmentations, empty)
+        ])

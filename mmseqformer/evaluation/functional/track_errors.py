@@ -46,7 +46,7 @@ import pycocotools.mask as mask_util
 from scipy.optimize import linear_sum_assignment
 
 from .identity_inputs import (DEFAULT_SCORE_THR, check_ground_truth,
-                              check_results, select_hard_decisions)
+                              check_results, decision_indices)
 
 
 @dataclass
@@ -300,8 +300,8 @@ def track_errors(gt: dict,
     gt = check_ground_truth(gt, gt_source)
     checked = check_results(results, gt, results_source)
     decided = {
-        id(entry)
-        for entry in select_hard_decisions(checked, score_thr)
+        id(checked[index])
+        for index in decision_indices(checked, score_thr)
     }
     entries_by_video, objects_by_video = defaultdict(list), defaultdict(list)
     for entry in checked:
