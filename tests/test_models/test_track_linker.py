@@ -1,9 +1,11 @@
-"""TrackLinker: ids follow embeddings across steps, lost tracks come back
-within max_lost frames, and the state stays bounded."""
+"""TrackLinker: ids follow embeddings across steps, lost tracks are
+re-identified from their memory however long they were gone, the state
+stays bounded; the window and clip modes' descriptors."""
 import pytest
 import torch
+import torch.nn.functional as F
 
-from mmseqformer.models.vis.track_linker import TrackLinker
+from mmseqformer.models.vis.track_linker import TrackLinker, track_descriptors
 
 
 def unit(*values):
@@ -37,7 +39,42 @@ def test_an_object_leaving_and_returning_within_max_lost_keeps_its_id():
     for frame in range(9, 21):
         linker.link(person[None], frame)
     assert linker.link(car[None], 21).tolist() == [2]
-    assert sorted(linker.embeddings) == [1, 2]  # the old car is forgotten
+    assert sorted(linker.tracks) == [1, 2]  # the old car is forgotten
+
+
+def test_without_max_lost_a_return_after_any_absence_keeps_its_id():
+    linker = TrackLinker(reid_thr=0.6)
+    car, person = unit(1, 0, 0), unit(0, 1, 0)
+    linker.link(torch.stack([car, person]), 0)
+    for frame in range(1, 300):  # far beyond the old 30 frames
+        linker.link(person[None], frame)
+    # It comes back looking a bit different (cos 0.8 with its memory).
+    assert linker.link(torch.stack([person, unit(0.8, 0, 0.6)]),
+                       300).tolist() == [1, 0]
+
+
+def test_lost_tracks_are_recognised_by_their_memory_not_the_last_look():
+    linker = TrackLinker(similarity_thr=0.5, reid_thr=0.9)
+    # The car looks like (1, 0, 0) for 9 frames, then once like (0, 0, 1)
+    # as it leaves (continued: cos 0.6 with its latest (0.8, 0, 0.6)).
+    for frame in range(9):
+        linker.link(unit(1, 0, 0)[None], frame)
+    linker.link(unit(0.8, 0, 0.6)[None], 9)
+    linker.link(unit(0, 1, 0)[None], 10)  # another object; the car is lost
+    memory = linker.tracks[0].memory
+    back = unit(1, 0, 0)
+    assert float(back @ memory) > 0.9 > float(back @ linker.tracks[0].latest)
+    assert linker.link(back[None], 20).tolist() == [0]
+
+
+def test_the_memory_holds_at_most_max_tracks():
+    linker = TrackLinker(max_tracks=4)
+    for step in range(50):
+        embedding = torch.zeros(64)
+        embedding[step] = 1
+        linker.link(embedding[None], step)
+    # The 4 most recently seen, each with two (C, ) embeddings.
+    assert list(linker.tracks) == [46, 47, 48, 49]
 
 
 def test_dissimilar_embeddings_do_not_continue_a_track():
@@ -58,6 +95,20 @@ def test_extra_affinity_is_averaged_with_the_similarity():
     assert linker.link(embeddings, 1, iou).tolist() == [0, 1]
 
 
-def test_negative_max_lost_is_refused():
+def test_bad_options_are_refused():
     with pytest.raises(ValueError, match='max_lost'):
         TrackLinker(max_lost=-1)
+    with pytest.raises(ValueError, match='max_tracks'):
+        TrackLinker(max_tracks=0)
+
+
+def test_descriptor_similarity_is_the_mean_of_the_two_cosines():
+    torch.manual_seed(0)
+    queries, feats = torch.randn(5, 8), torch.randn(3, 5, 8)
+    other_queries, other_feats = torch.randn(5, 8), torch.randn(2, 5, 8)
+    a = track_descriptors(queries, feats)
+    b = track_descriptors(other_queries, other_feats)
+    assert torch.allclose(a.norm(dim=1), torch.ones(5))
+    expected = (F.cosine_similarity(queries, other_queries) +
+                F.cosine_similarity(feats.mean(0), other_feats.mean(0))) / 2
+    assert torch.allclose((a * b).sum(1), expected, atol=1e-6)

@@ -13,11 +13,13 @@ features build the instance queries and in when a frame is decided:
 - :class:`WindowInference` (latency 0): exact SeqFormer over the last W
   frames (their instance-path features and frame logits are kept, not
   their mask features); ids linked from step to step by
-  :class:`TrackLinker` on the instance queries.
+  :class:`TrackLinker` on each instance's query and its features in the
+  current frame (continuation, then re-identification of lost tracks from
+  a memory of them).
 - :class:`ClipInference` (latency k - 1): SeqFormer over clips of k frames
   that overlap by o frames (the shared frames are not encoded again); clips
-  linked by instance-query similarity averaged with mask IoU on the shared
-  frames.
+  linked as the window's steps (query and features in the clip's frames),
+  the similarity averaged with mask IoU on the shared frames.
 
 Per-frame selection (all three): each query's best class and its
 probability; of the ``max_per_frame`` best queries with a probability of at
@@ -38,7 +40,7 @@ import torch
 from mmdet.structures import TrackDataSample
 from torch import Tensor
 
-from .track_linker import TrackLinker
+from .track_linker import LINK_DEFAULTS, TrackLinker, track_descriptors
 from .video_engine import FrameRecord
 from .video_inference import FrameOutput, VideoInference, register_mode
 from .video_postprocess import frame_instances, select_per_frame
@@ -86,6 +88,15 @@ class CausalInference(VideoInference):
 
     def _select(self, cls_scores: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         return select_per_frame(cls_scores, self.max_per_frame, self.score_thr)
+
+    @staticmethod
+    def _descriptors(inst_queries: Tensor, record: FrameRecord,
+                     queries: Tensor) -> Tensor:
+        """(n, 2C) what the linker compares for ``queries``: their
+        instance queries and their last layer's features in the step's
+        frames (:func:`track_descriptors`)."""
+        return track_descriptors(inst_queries[queries],
+                                 record.inst_feats[-1][:, queries])
 
     def _shown(self, masks: Tensor, queries: Tensor) -> Tensor:
         """Which selected queries are shown: non-empty masks, duplicates
@@ -151,25 +162,28 @@ class WindowInference(CausalInference):
     Args:
         model: The model (see :class:`VideoInference`).
         window (int): W, frames that build the instance queries.
-        similarity_thr (float): Lowest cosine similarity of instance
-            queries that continues a track (:class:`TrackLinker`).
-        max_lost (int): Frames a track may be unseen and still continue.
-        **kwargs: ``num_frames``, ``max_per_frame``, ``score_thr``,
-            ``duplicate_iou``, ``amp``.
+        **kwargs: The linking options of :class:`TrackLinker`
+            (``similarity_thr``: lowest similarity that continues a track;
+            ``reid_thr``, ``max_tracks``, ``max_lost``), then
+            ``num_frames``,
+            ``max_per_frame``, ``score_thr``, ``duplicate_iou``, ``amp``.
     """
 
     def __init__(self,
                  model,
                  window: int = 8,
-                 similarity_thr: float = 0.5,
-                 max_lost: int = 30,
+                 similarity_thr: float = LINK_DEFAULTS['similarity_thr'],
+                 reid_thr: float = LINK_DEFAULTS['reid_thr'],
+                 max_tracks: int = LINK_DEFAULTS['max_tracks'],
+                 max_lost: Optional[int] = LINK_DEFAULTS['max_lost'],
                  **kwargs) -> None:
         super().__init__(model, **kwargs)
         if window < 1:
             raise ValueError(f'window must be >= 1, got {window}')
         # Instance-path inputs of the last W frames (no mask features).
         self.frames = deque(maxlen=window)
-        self.linker = TrackLinker(similarity_thr, max_lost)
+        self.linker = TrackLinker(similarity_thr, reid_thr, max_tracks,
+                                  max_lost)
 
     @torch.no_grad()
     def _add_frame(self, frame: FrameRecord) -> List[FrameOutput]:
@@ -184,7 +198,9 @@ class WindowInference(CausalInference):
         masks = engine.masks(frame, inst_queries, queries)[:, 0]
         # Only the instances shown continue or start tracks.
         shown = self._shown(masks, queries)
-        ids = self.linker.link(inst_queries[queries[shown]], frame.first_frame)
+        ids = self.linker.link(
+            self._descriptors(inst_queries, frame, queries[shown]),
+            frame.first_frame)
         return [(frame.first_frame,
                  frame_instances(masks[shown], scores[shown], labels[shown],
                                  ids))]
@@ -204,9 +220,10 @@ class ClipInference(CausalInference):
         model: The model (see :class:`VideoInference`).
         clip_length (int): k, frames per clip.
         overlap (int): o, frames shared by consecutive clips (< k).
-        similarity_thr (float): Lowest affinity that continues a track.
-        max_lost (int): Frames a track may be unseen and still continue.
-        **kwargs: ``num_frames``, ``max_per_frame``, ``score_thr``,
+        **kwargs: The linking options of :class:`TrackLinker`
+            (``similarity_thr``: lowest affinity that continues a track;
+            ``reid_thr``, ``max_tracks``, ``max_lost``), then
+            ``num_frames``, ``max_per_frame``, ``score_thr``,
             ``duplicate_iou``, ``amp``.
     """
 
@@ -214,8 +231,10 @@ class ClipInference(CausalInference):
                  model,
                  clip_length: int = 5,
                  overlap: int = 1,
-                 similarity_thr: float = 0.5,
-                 max_lost: int = 30,
+                 similarity_thr: float = LINK_DEFAULTS['similarity_thr'],
+                 reid_thr: float = LINK_DEFAULTS['reid_thr'],
+                 max_tracks: int = LINK_DEFAULTS['max_tracks'],
+                 max_lost: Optional[int] = LINK_DEFAULTS['max_lost'],
                  **kwargs) -> None:
         super().__init__(model, **kwargs)
         if clip_length < 1 or not 0 <= overlap < clip_length:
@@ -223,7 +242,8 @@ class ClipInference(CausalInference):
                              f'clip_length, got {clip_length} and {overlap}')
         self.clip_length, self.overlap = clip_length, overlap
         self.latency = clip_length - 1
-        self.linker = TrackLinker(similarity_thr, max_lost)
+        self.linker = TrackLinker(similarity_thr, reid_thr, max_tracks,
+                                  max_lost)
         self.buffer: List[FrameRecord] = []
         self.decided = 0  # frames before this one are decided
         # Masks of the decided shared frames, per track: (o, H, W).
@@ -259,7 +279,7 @@ class ClipInference(CausalInference):
         first_new = self.decided - clip.first_frame
         last_frame = clip.first_frame + len(clip) - 1
         ids = self.linker.link(
-            inst_queries[queries[shown]], last_frame,
+            self._descriptors(inst_queries, clip, queries[shown]), last_frame,
             self._shared_iou(masks[:, :first_new], last_frame))
         outputs = [(clip.first_frame + t,
                     frame_instances(masks[:, t], scores, labels, ids))

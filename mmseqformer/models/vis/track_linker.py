@@ -1,54 +1,130 @@
-"""Link instances of consecutive windows or clips into tracks.
+"""Link instances of consecutive windows or clips into tracks, with a
+memory that recognises objects coming back.
 
 Each step (a window position or a clip) gives instances with an embedding
-(their instance query). :class:`TrackLinker` matches them one to one with
-the tracks seen in the last ``max_lost`` frames by Hungarian matching on
-the cosine similarity of the embeddings (averaged with any other affinity
-the caller has, e.g. mask IoU on frames two clips share), and accepts a
-match when the affinity reaches ``similarity_thr``. Unmatched instances
-start new tracks: there is no cap on their number, while the state holds
-only the tracks still within ``max_lost`` frames (one embedding each).
+(their instance query). :class:`TrackLinker` keeps, per track, its latest
+embedding and a *memory*: the mean of its unit embeddings over its whole
+life. Each step matches in two rounds of Hungarian matching:
+
+1. **Continuation**: the *active* tracks (those of the previous step) by
+   the cosine similarity of the instance with the track's latest embedding,
+   averaged with any other affinity the caller has (e.g. mask IoU on the
+   frames two clips share); a match needs ``similarity_thr``.
+2. **Re-identification**: the instances round 1 left over against the
+   *lost* tracks (remembered, not in the previous step) by the cosine
+   similarity with their memory; a match needs ``reid_thr``.
+
+Instances still unmatched start tracks (no cap on their number). The state
+is bounded whatever the video's length: at most ``max_tracks`` tracks are
+remembered (the least recently seen is forgotten first), optionally only
+those seen within ``max_lost`` frames; each holds two embeddings.
+
+The embeddings are the caller's; the window and clip modes give each
+instance its instance query and its query's features in the step's own
+frames (:func:`track_descriptors`). Why a memory rather than the latest
+embedding for lost tracks, and the measured choices:
+docs/notes/causal_modes.md.
 
 Shape legend: ``n`` instances of the step, ``m`` candidate tracks, ``C``
 embedding channels.
 """
-from typing import Dict, List, Optional
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import List, Optional
 
 import torch
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
+#: The linking options' defaults (the window and clip modes take them).
+LINK_DEFAULTS = dict(
+    similarity_thr=0.5, reid_thr=0.3, max_tracks=64, max_lost=None)
+
+
+@dataclass
+class Track:
+    """One remembered track.
+
+    Attributes:
+        latest (Tensor): (C, ) its last unit embedding.
+        memory_sum (Tensor): (C, ) the sum of its unit embeddings.
+        count (int): Embeddings summed.
+        last_seen (int): Last frame it was matched.
+    """
+    latest: Tensor
+    memory_sum: Tensor
+    count: int
+    last_seen: int
+
+    @property
+    def memory(self) -> Tensor:
+        """(C, ) the unit mean of its embeddings."""
+        return F.normalize(self.memory_sum, dim=0)
+
+    def add(self, embedding: Tensor, frame_index: int) -> None:
+        self.latest = embedding
+        self.memory_sum = self.memory_sum + embedding
+        self.count += 1
+        self.last_seen = frame_index
+
+
+def hungarian(affinity: Tensor, threshold: float) -> List[tuple]:
+    """``(row, col)`` pairs of the maximum-affinity one-to-one matching
+    whose affinity reaches ``threshold``."""
+    if not affinity.numel():
+        return []
+    rows, cols = linear_sum_assignment(affinity.cpu().numpy(), maximize=True)
+    return [(int(row), int(col)) for row, col in zip(rows, cols)
+            if affinity[row, col] >= threshold]
+
 
 class TrackLinker:
-    """Tracks, each with its latest embedding and the last frame it was in.
+    """Tracks linked step by step (see the module docstring).
 
     Args:
-        similarity_thr (float): Lowest affinity that continues a track.
-        max_lost (int): Frames a track may go unseen and still be
-            continued; older tracks are forgotten.
+        similarity_thr (float): Lowest affinity that continues an active
+            track.
+        reid_thr (float): Lowest cosine similarity with a lost track's
+            memory that re-identifies it.
+        max_tracks (int): Most tracks remembered.
+        max_lost (int, optional): Frames a track may go unseen and still
+            be continued; None: as long as it is among the ``max_tracks``
+            most recently seen.
     """
 
     def __init__(self,
-                 similarity_thr: float = 0.5,
-                 max_lost: int = 30) -> None:
-        if max_lost < 0:
-            raise ValueError(f'max_lost must be >= 0, got {max_lost}')
+                 similarity_thr: float = LINK_DEFAULTS['similarity_thr'],
+                 reid_thr: float = LINK_DEFAULTS['reid_thr'],
+                 max_tracks: int = LINK_DEFAULTS['max_tracks'],
+                 max_lost: Optional[int] = LINK_DEFAULTS['max_lost']) -> None:
+        if max_lost is not None and max_lost < 0:
+            raise ValueError(f'max_lost must be >= 0 or None, got {max_lost}')
+        if max_tracks < 1:
+            raise ValueError(f'max_tracks must be >= 1, got {max_tracks}')
         self.similarity_thr = similarity_thr
+        self.reid_thr = reid_thr
+        self.max_tracks = max_tracks
         self.max_lost = max_lost
-        self.embeddings: Dict[int, Tensor] = {}  # id -> (C, )
-        self.last_seen: Dict[int, int] = {}
+        # id -> Track, least recently seen first.
+        self.tracks: 'OrderedDict[int, Track]' = OrderedDict()
+        self.previous_frame: Optional[int] = None  # the last step's frame
         self.next_id = 0
 
     def candidates(self, frame_index: int) -> List[int]:
         """Ids of the tracks that can be continued at ``frame_index``, in
-        a fixed order (older tracks are forgotten here)."""
-        for track in [
-                track for track, seen in self.last_seen.items()
-                if frame_index - seen > self.max_lost
-        ]:
-            del self.embeddings[track], self.last_seen[track]
-        return sorted(self.last_seen)
+        a fixed order (tracks past ``max_lost`` are forgotten here)."""
+        if self.max_lost is not None:
+            for track in [
+                    track for track, state in self.tracks.items()
+                    if frame_index - state.last_seen > self.max_lost
+            ]:
+                del self.tracks[track]
+        return sorted(self.tracks)
+
+    def is_active(self, track: int) -> bool:
+        """Whether ``track`` was matched at the previous step."""
+        return self.tracks[track].last_seen == self.previous_frame
 
     def link(self,
              embeddings: Tensor,
@@ -61,29 +137,71 @@ class TrackLinker:
             frame_index (int): The step's last frame.
             extra_affinity (Tensor, optional): (n, m) another affinity in
                 [0, 1] to the tracks of :meth:`candidates` (same order),
-                averaged with the cosine similarity.
+                averaged with the cosine similarity in the continuation
+                round.
 
         Returns:
             Tensor: (n, ) long ids, stable across steps.
         """
         candidates = self.candidates(frame_index)
-        ids = [-1] * len(embeddings)
-        if len(embeddings) and candidates:
-            tracks = torch.stack([self.embeddings[t] for t in candidates])
-            affinity = F.normalize(
-                embeddings.float(), dim=1) @ F.normalize(
-                    tracks.float(), dim=1).T
+        units = F.normalize(embeddings.detach().float(), dim=1)
+        ids = [-1] * len(units)
+        active = [c for c, t in enumerate(candidates) if self.is_active(t)]
+        lost = [c for c, t in enumerate(candidates) if not self.is_active(t)]
+        # 1. Continuation of the active tracks.
+        if len(units) and active:
+            latest = torch.stack(
+                [self.tracks[candidates[c]].latest for c in active])
+            affinity = units @ latest.T
             if extra_affinity is not None:
-                affinity = (affinity + extra_affinity.float()) / 2
-            rows, cols = linear_sum_assignment(
-                affinity.cpu().numpy(), maximize=True)
-            for row, col in zip(rows, cols):
-                if affinity[row, col] >= self.similarity_thr:
-                    ids[row] = candidates[col]
-        for index, embedding in enumerate(embeddings):
-            if ids[index] < 0:
-                ids[index] = self.next_id
+                affinity = (affinity +
+                            extra_affinity[:, active].to(affinity)) / 2
+            for row, col in hungarian(affinity, self.similarity_thr):
+                ids[row] = candidates[active[col]]
+        # 2. Re-identification with the lost tracks' memories.
+        asking = [row for row, track in enumerate(ids) if track < 0]
+        if asking and lost:
+            memories = torch.stack(
+                [self.tracks[candidates[c]].memory for c in lost])
+            affinity = units[asking] @ memories.T
+            for row, col in hungarian(affinity, self.reid_thr):
+                ids[asking[row]] = candidates[lost[col]]
+        # 3. New tracks; then every matched track learns its embedding.
+        for row, unit in enumerate(units):
+            if ids[row] < 0:
+                ids[row] = self.next_id
                 self.next_id += 1
-            self.embeddings[ids[index]] = embedding.detach().clone()
-            self.last_seen[ids[index]] = frame_index
+                self.tracks[ids[row]] = Track(unit.clone(),
+                                              torch.zeros_like(unit), 0,
+                                              frame_index)
+            self.tracks[ids[row]].add(unit.clone(), frame_index)
+            self.tracks.move_to_end(ids[row])
+        while len(self.tracks) > self.max_tracks:
+            self.tracks.popitem(last=False)
+        self.previous_frame = frame_index
         return torch.tensor(ids, dtype=torch.long, device=embeddings.device)
+
+
+def track_descriptors(inst_queries: Tensor, frame_feats: Tensor) -> Tensor:
+    """What the window and clip modes link instances by: the unit instance
+    query and the unit mean of the query's per-frame features in the
+    step's frames, side by side, over sqrt(2), so that the cosine
+    similarity of two descriptors is the mean of the two cosines.
+
+    The instance query alone sums up the whole window or clip, and the
+    queries of different objects are alike (median cosine 0.75 on the long
+    synthetic videos); the per-frame features follow what the query sees
+    now, and separate returning objects better (docs/notes/causal_modes.md).
+
+    Args:
+        inst_queries (Tensor): (n, C) the instances' queries.
+        frame_feats (Tensor): (t, n, C) their last decoder layer's
+            per-frame (box-path) features in the step's frames.
+
+    Returns:
+        Tensor: (n, 2C) float descriptors of unit length.
+    """
+    return torch.cat([
+        F.normalize(inst_queries.float(), dim=-1),
+        F.normalize(frame_feats.float().mean(0), dim=-1)
+    ], -1) / 2**0.5
