@@ -155,9 +155,8 @@ def test_named_splits_sit_beside_each_other(long_root, tmp_path):
     assert {path: after[path] for path in before} == before
     with open(osp.join(root, 'train_long.json')) as f:
         videos = json.load(f)['videos']
-    assert [video['file_names'][0] for video in videos] == [
-        'train_long_000/00000.jpg', 'train_long_001/00000.jpg'
-    ]
+    assert [video['file_names'][0] for video in videos
+            ] == ['train_long_000/00000.jpg', 'train_long_001/00000.jpg']
     assert sorted(os.listdir(osp.join(root, 'train_long', 'JPEGImages'))) \
         == ['train_long_000', 'train_long_001']
     # The same spec under two names: the same frames.
