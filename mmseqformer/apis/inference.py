@@ -31,6 +31,7 @@ from torch import nn
 
 from ..install_check import check_cuda_ops
 from ..models.vis import build_video_inference, check_mode, mode_option_names
+from ..ops import fold_batch_norms
 from ..registry import VIS_BACKENDS, get_vis_backend
 from ..utils.checkpoint_fit import check_fits, read_checkpoint
 from ..utils.tool_config import load_model_config
@@ -45,7 +46,8 @@ def init_vis_model(config: Union[str, Config],
                    device: str = 'cpu',
                    cfg_options: Optional[dict] = None,
                    strict: bool = True,
-                   backend: str = 'pytorch') -> nn.Module:
+                   backend: str = 'pytorch',
+                   fold_bn: bool = True) -> nn.Module:
     """A model in eval mode, with ``cfg`` and ``dataset_meta`` attached.
 
     Class names come from the checkpoint's meta, else from the config's
@@ -68,12 +70,21 @@ def init_vis_model(config: Union[str, Config],
             (mmengine's behaviour, which logs the others).
         backend (str): ``pytorch`` or ``onnxruntime``
             (:func:`~mmseqformer.registry.get_vis_backend`).
+        fold_bn (bool): Fold the backbone's batch norms into its
+            convolutions (:func:`~mmseqformer.ops.fold_batch_norms`): the
+            same outputs up to float rounding, faster. The model is then
+            for inference only; False keeps the batch norms (to train it
+            or to save its ``state_dict`` with the checkpoint's keys).
 
     Returns:
         nn.Module: The model (an ``OnnxVisModel`` for ``onnxruntime``).
     """
     build = get_vis_backend(backend)
-    return build(config, checkpoint, device, cfg_options, strict)
+    model = build(config, checkpoint, device, cfg_options, strict)
+    if fold_bn and isinstance(model, nn.Module) and hasattr(
+            model, 'backbone'):
+        fold_batch_norms(model.backbone)
+    return model
 
 
 @VIS_BACKENDS.register_module('pytorch')

@@ -48,6 +48,19 @@ def fused_linear_flops(input, weight, *args, **kwargs) -> int:
     return 2 * input.numel() * weight.shape[0]
 
 
+#: The kinds of arithmetic :class:`ArithmeticCounter` counts.
+CONVOLUTIONS = 'convolutions'
+MATRIX_PRODUCTS = 'matrix products'
+
+
+def arithmetic_kind(operator: str) -> str:
+    """:data:`CONVOLUTIONS` or :data:`MATRIX_PRODUCTS` for an operator
+    name (``aten.convolution``, ``aten::mkldnn_convolution``,
+    ``aten.addmm``, ``mkldnn::_linear_pointwise``, ...)."""
+    name = operator.replace('::', '.').split('.')[-1]
+    return CONVOLUTIONS if 'conv' in name else MATRIX_PRODUCTS
+
+
 class ArithmeticCounter(TorchDispatchMode):
     """FLOPs of the matrix products and convolutions run inside it.
 
@@ -65,6 +78,14 @@ class ArithmeticCounter(TorchDispatchMode):
     @property
     def total(self) -> int:
         return sum(self.by_op.values())
+
+    @property
+    def by_kind(self) -> Counter:
+        """FLOPs per :func:`arithmetic_kind`."""
+        kinds = Counter()
+        for op, flops in self.by_op.items():
+            kinds[arithmetic_kind(op)] += flops
+        return kinds
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}

@@ -8,18 +8,29 @@ the encoder's deformable attention and FFN are inside ``encoder``;
 ``other`` is what no top-level stage covers (preprocessing, the instance
 path, masks and their RLE encoding).
 
+Then the profiled self time by kind of work: convolutions and matrix
+products, with the GFLOP per frame that
+:class:`~.flop_count.ArithmeticCounter` counts for them and the rate they
+achieve, and everything else; each against its floor at the machine's
+square matrix-product rate (:func:`~.timing.matmul_gflops`). A kind
+faster than its floor (convolutions on oneDNN can beat the square
+product) shows that the floor is a yardstick, not a bound on every
+operator.
+
 The timers (:func:`timed`) and the operator table serve
 :mod:`.training_profile` too.
 """
 import functools
 import time
 from collections import defaultdict
-from typing import Callable, Dict
+from typing import Callable, Dict, List, Optional
 
 import torch
 
+from .flop_count import (CONVOLUTIONS, MATRIX_PRODUCTS, ArithmeticCounter,
+                         arithmetic_kind)
 from .markdown import markdown_table
-from .timing import synchronize
+from .timing import matmul_gflops, synchronize
 
 #: The stages that do not nest in one another; ``other`` is the rest.
 TOP_LEVEL = ('backbone', 'neck', 'encoder', 'decoder box path',
@@ -87,18 +98,27 @@ def stage_table(model: torch.nn.Module, totals: Dict[str, float],
     ] for label in list(stages(model)) + ['other']])
 
 
+def profiled_operators(run: Callable[[], None]) -> list:
+    """``torch.profiler``'s operator events of one call of ``run``
+    (grouped by input shapes), costliest self CPU time first."""
+    with torch.profiler.profile(record_shapes=True) as profiler:
+        run()
+    return sorted(
+        profiler.key_averages(group_by_input_shape=True),
+        key=lambda event: -event.self_cpu_time_total)
+
+
 def operator_table(run: Callable[[], None],
                    frames: int,
                    ops: int,
-                   unit: str = 'frame') -> str:
+                   unit: str = 'frame',
+                   events: Optional[list] = None) -> str:
     """The ``ops`` costliest operators of one call of ``run`` (self CPU
     time, grouped by input shapes), in ms per ``unit``: the call holds
-    ``frames`` of them."""
-    with torch.profiler.profile(record_shapes=True) as profiler:
-        run()
-    events = sorted(
-        profiler.key_averages(group_by_input_shape=True),
-        key=lambda event: -event.self_cpu_time_total)
+    ``frames`` of them. ``events`` from :func:`profiled_operators` spare
+    the profiled call."""
+    if events is None:
+        events = profiled_operators(run)
     profiled = sum(event.self_cpu_time_total for event in events)
     rows = []
     for event in events[:ops]:
@@ -113,12 +133,105 @@ def operator_table(run: Callable[[], None],
         ['operator', 'input shapes', 'calls', f'ms / {unit}', 'share'], rows)
 
 
+def arithmetic_rows(events: list, gflops: Dict[str, float], frames: int,
+                    rate: float) -> List[dict]:
+    """Profiled time per kind of work, and each kind's achieved rate.
+
+    Args:
+        events (list): :func:`profiled_operators` of a ``frames``-frame run.
+        gflops (dict): GFLOP per frame of each kind of
+            :func:`~.flop_count.arithmetic_kind` (:data:`CONVOLUTIONS`,
+            :data:`MATRIX_PRODUCTS`).
+        frames (int): Frames in the run.
+        rate (float): The machine's square matrix-product rate (GFLOP/s).
+
+    Returns:
+        list[dict]: ``kind``, ``gflops`` (per frame, None for the rest),
+        ``seconds`` (profiled self time per frame), ``achieved`` (GFLOP/s,
+        None for the rest) and ``floor`` (``gflops / rate``, s per frame),
+        for convolutions, matrix products, everything else and the total.
+    """
+    seconds = defaultdict(float)
+    for event in events:
+        kind = arithmetic_kind(event.key) if _is_arithmetic(
+            event.key) else OTHER_WORK
+        seconds[kind] += event.self_cpu_time_total / 1e6 / frames
+    rows = []
+    for kind in (CONVOLUTIONS, MATRIX_PRODUCTS):
+        rows.append(
+            dict(
+                kind=kind,
+                gflops=gflops.get(kind, 0.0),
+                seconds=seconds[kind],
+                achieved=gflops.get(kind, 0.0) /
+                seconds[kind] if seconds[kind] else None,
+                floor=gflops.get(kind, 0.0) / rate))
+    rows.append(
+        dict(
+            kind=OTHER_WORK,
+            gflops=None,
+            seconds=seconds[OTHER_WORK],
+            achieved=None,
+            floor=0.0))
+    total = sum(gflops.values())
+    rows.append(
+        dict(
+            kind='total',
+            gflops=total,
+            seconds=sum(seconds.values()),
+            achieved=None,
+            floor=total / rate))
+    return rows
+
+
+#: Operators whose self time is arithmetic that
+#: :class:`~.flop_count.ArithmeticCounter` counts: convolutions and
+#: matrix products (their names without the namespace).
+ARITHMETIC_OPERATORS = ('mkldnn_convolution', 'cudnn_convolution',
+                        'slow_conv2d_forward', '_convolution', 'convolution',
+                        'addmm', 'mm', 'bmm', 'baddbmm', 'addbmm',
+                        '_linear_pointwise', 'mkldnn_linear')
+OTHER_WORK = 'everything else'
+
+
+def _is_arithmetic(operator: str) -> bool:
+    return operator.split('::')[-1] in ARITHMETIC_OPERATORS
+
+
+def arithmetic_table(rows: List[dict], rate: float) -> str:
+    """Markdown of :func:`arithmetic_rows`."""
+
+    def number(value, digits):
+        return '' if value is None else f'{value:.{digits}f}'
+
+    return markdown_table([
+        'work', 'GFLOP / frame', 's / frame', 'GFLOP/s achieved',
+        f'floor at {rate:.0f} GFLOP/s', 'time / floor'
+    ], [[
+        row['kind'],
+        number(row['gflops'], 1), f'{row["seconds"]:.3f}',
+        number(row['achieved'], 0), f'{row["floor"]:.3f}',
+        f'{row["seconds"] / row["floor"]:.2f}x' if row['floor'] else ''
+    ] for row in rows])
+
+
+def counted_gflops(run: Callable[[], None], frames: int) -> Dict[str, float]:
+    """GFLOP per frame of each kind of arithmetic in one call of ``run``."""
+    with ArithmeticCounter() as counter:
+        run()
+    return {
+        kind: flops / frames / 1e9
+        for kind, flops in counter.by_kind.items()
+    }
+
+
 def profile(settings: dict) -> str:
     """The whole report for ``config`` on a ``frames``-frame video."""
     from mmseqformer.apis import inference_vis, init_vis_model
     from mmseqformer.utils import find_config, tune_glibc_malloc
     from .pattern_video import PatternVideo
-    tune_glibc_malloc()
+    if not settings.get('no_malloc_tuning'):
+        tune_glibc_malloc()
     model = init_vis_model(find_config(settings['config']))
     frames, (height, width) = settings['frames'], settings['size']
 
@@ -130,10 +243,16 @@ def profile(settings: dict) -> str:
 
     run()  # warm-up: first-call costs (oneDNN primitives, allocator)
     totals = stage_seconds(model, run)
+    events = profiled_operators(run)
+    rate = matmul_gflops()
+    work = arithmetic_rows(events, counted_gflops(run, frames), frames, rate)
     return '\n'.join([
         f'{settings["config"]}, {frames} frames of {width}x{height}, chunks '
         f'of {settings["chunk_size"]}, {torch.get_num_threads()} threads: '
         f'{totals["total"] / frames:.3f} s/frame',
         stage_table(model, totals, frames), '',
-        operator_table(run, frames, settings['ops'])
+        'Profiled self time by kind of work (the arithmetic counted as '
+        'benchmark.py inference counts it):',
+        arithmetic_table(work, rate), '',
+        operator_table(run, frames, settings['ops'], events=events)
     ])

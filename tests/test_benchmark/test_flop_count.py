@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from mmseqformer.benchmark import ArithmeticCounter
+from mmseqformer.benchmark.flop_count import arithmetic_kind
 from mmseqformer.ops import CPUFusedFFN
 
 
@@ -22,6 +23,22 @@ def test_counts_matrix_products_and_convolutions():
         'aten.bmm': 2 * 2 * 3 * 6 * 5
     }
     assert counter.total == sum(counter.by_op.values())
+    assert counter.by_kind == {
+        'convolutions': 2 * 4 * 6 * 6 * 27,
+        'matrix products': 2 * 7 * 8 * 5 + 2 * 2 * 3 * 6 * 5
+    }
+
+
+@pytest.mark.parametrize('operator, kind', [
+    ('aten.convolution', 'convolutions'),
+    ('aten::mkldnn_convolution', 'convolutions'),
+    ('aten::cudnn_convolution', 'convolutions'),
+    ('aten.addmm', 'matrix products'),
+    ('mkldnn::_linear_pointwise', 'matrix products'),
+    ('aten::bmm', 'matrix products'),
+])
+def test_arithmetic_kinds(operator, kind):
+    assert arithmetic_kind(operator) == kind
 
 
 def test_counts_the_fused_ffn_as_its_two_linears():

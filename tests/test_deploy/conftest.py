@@ -6,7 +6,8 @@ from mmseqformer.testing import TINY_CONFIG, noisy_tiny_vis_model
 
 @pytest.fixture(scope='session')
 def torch_model():
-    return noisy_tiny_vis_model()
+    # Unfolded: a test saves its state_dict as a checkpoint.
+    return noisy_tiny_vis_model(fold_bn=False)
 
 
 @pytest.fixture(scope='session')

@@ -25,7 +25,8 @@ def checkpoints(tmp_path_factory):
     a text file."""
     folder = tmp_path_factory.mktemp('checkpoints')
     torch.manual_seed(0)
-    model = init_vis_model(Config.fromfile(osp.join(REPO_ROOT, CONFIG)))
+    model = init_vis_model(
+        Config.fromfile(osp.join(REPO_ROOT, CONFIG)), fold_bn=False)
     state = model.state_dict()
     assert RENAMED in state
     torch.save(dict(state_dict=state), folder / 'fits.pth')

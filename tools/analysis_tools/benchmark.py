@@ -384,13 +384,16 @@ def onnx(args) -> None:
 
 def profile_parser(parser) -> None:
     """Where the time of video inference goes: seconds per frame by stage
-    of the network, then the costliest operators."""
+    of the network, by kind of work (convolutions, matrix products with
+    their achieved GFLOP/s, everything else) against the arithmetic floor,
+    then the costliest operators."""
     parser.add_argument('--config', default=R50_CONFIG)
     parser.add_argument('--frames', type=int, default=8)
     add_size(parser, [360, 640])
     parser.add_argument('--chunk-size', type=int, default=4)
     parser.add_argument(
         '--ops', type=int, default=25, help='operators to list')
+    add_malloc(parser)
 
 
 def profile(args) -> None:
