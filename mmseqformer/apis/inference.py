@@ -81,8 +81,7 @@ def init_vis_model(config: Union[str, Config],
     """
     build = get_vis_backend(backend)
     model = build(config, checkpoint, device, cfg_options, strict)
-    if fold_bn and isinstance(model, nn.Module) and hasattr(
-            model, 'backbone'):
+    if fold_bn and isinstance(model, nn.Module) and hasattr(model, 'backbone'):
         fold_batch_norms(model.backbone)
     return model
 

@@ -14,8 +14,8 @@ from .row_ffn import RowFFN
 from .weighted_row_sum import weighted_row_sum
 
 __all__ = [
-    'execution_backend', 'fold_batch_norms', 'CPUFusedFFN', 'deformable_attn_gather',
-    'deformable_attn_gather_at', 'sampling_locations_from',
-    'TRAINING_SAMPLERS', 'deformable_sample', 'valid_im2col_step', 'RowFFN',
-    'weighted_row_sum'
+    'execution_backend', 'fold_batch_norms', 'CPUFusedFFN',
+    'deformable_attn_gather', 'deformable_attn_gather_at',
+    'sampling_locations_from', 'TRAINING_SAMPLERS', 'deformable_sample',
+    'valid_im2col_step', 'RowFFN', 'weighted_row_sum'
 ]
