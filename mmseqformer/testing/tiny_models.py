@@ -35,27 +35,21 @@ def perturb_weights(model: nn.Module, noise: float) -> nn.Module:
 
 def noisy_tiny_vis_model(noise: float = 0.05,
                          seed: int = 0,
-                         frame_weight_scale: float = 1.0,
-                         fold_bn: bool = True) -> nn.Module:
+                         frame_weight_scale: float = 1.0) -> nn.Module:
     """The demo config's model as ``init_vis_model`` builds it (eval mode,
     ``cfg`` and ``dataset_meta`` attached), weights perturbed;
     ``frame_weight_scale`` multiplies the decoder's frame-weight layers (20
     makes the weights over frames far from uniform, so that how frames are
-    aggregated matters). ``fold_bn`` as :func:`init_vis_model`'s (False
-    for a model whose ``state_dict`` is saved as a checkpoint)."""
+    aggregated matters). Its batch norms stay (``fold_bn=False``), so that the
+    perturbation reaches them and the tests' reference values hold."""
     from ..apis import init_vis_model
-    from ..ops import fold_batch_norms
     torch.manual_seed(seed)
-    # Perturbed with its batch norms, folded after: the same model as
-    # init_vis_model's batch norms unfolded.
     model = init_vis_model(
         Config.fromfile(find_config(TINY_CONFIG)), fold_bn=False)
     perturb_weights(model, noise)
     with torch.no_grad():
         for layer in model.track_head.decoder.layers:
             layer.frame_weight_fc.weight.mul_(frame_weight_scale)
-    if fold_bn:
-        fold_batch_norms(model.backbone)
     return model
 
 

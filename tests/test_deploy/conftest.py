@@ -6,8 +6,7 @@ from mmseqformer.testing import TINY_CONFIG, noisy_tiny_vis_model
 
 @pytest.fixture(scope='session')
 def torch_model():
-    # Unfolded: a test saves its state_dict as a checkpoint.
-    return noisy_tiny_vis_model(fold_bn=False)
+    return noisy_tiny_vis_model()
 
 
 @pytest.fixture(scope='session')
