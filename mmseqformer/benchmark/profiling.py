@@ -23,7 +23,7 @@ The timers (:func:`timed`) and the operator table serve
 import functools
 import time
 from collections import defaultdict
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List
 
 import torch
 
@@ -98,27 +98,27 @@ def stage_table(model: torch.nn.Module, totals: Dict[str, float],
     ] for label in list(stages(model)) + ['other']])
 
 
-def profiled_operators(run: Callable[[], None]) -> list:
-    """``torch.profiler``'s operator events of one call of ``run``
-    (grouped by input shapes), costliest self CPU time first."""
-    with torch.profiler.profile(record_shapes=True) as profiler:
+def profiled_operators(run: Callable[[], None], shapes: bool = True) -> list:
+    """``torch.profiler``'s operator events of one call of ``run``,
+    costliest self CPU time first; grouped by input shapes when
+    ``shapes``. Recording shapes slows the small operators down (at R50
+    inference the profiled total grows by about half), so the time by kind
+    of work comes from a run without them."""
+    with torch.profiler.profile(record_shapes=shapes) as profiler:
         run()
     return sorted(
-        profiler.key_averages(group_by_input_shape=True),
+        profiler.key_averages(group_by_input_shape=shapes),
         key=lambda event: -event.self_cpu_time_total)
 
 
 def operator_table(run: Callable[[], None],
                    frames: int,
                    ops: int,
-                   unit: str = 'frame',
-                   events: Optional[list] = None) -> str:
+                   unit: str = 'frame') -> str:
     """The ``ops`` costliest operators of one call of ``run`` (self CPU
     time, grouped by input shapes), in ms per ``unit``: the call holds
-    ``frames`` of them. ``events`` from :func:`profiled_operators` spare
-    the profiled call."""
-    if events is None:
-        events = profiled_operators(run)
+    ``frames`` of them."""
+    events = profiled_operators(run)
     profiled = sum(event.self_cpu_time_total for event in events)
     rows = []
     for event in events[:ops]:
@@ -243,9 +243,10 @@ def profile(settings: dict) -> str:
 
     run()  # warm-up: first-call costs (oneDNN primitives, allocator)
     totals = stage_seconds(model, run)
-    events = profiled_operators(run)
     rate = matmul_gflops()
-    work = arithmetic_rows(events, counted_gflops(run, frames), frames, rate)
+    work = arithmetic_rows(
+        profiled_operators(run, shapes=False), counted_gflops(run, frames),
+        frames, rate)
     return '\n'.join([
         f'{settings["config"]}, {frames} frames of {width}x{height}, chunks '
         f'of {settings["chunk_size"]}, {torch.get_num_threads()} threads: '
@@ -254,5 +255,5 @@ def profile(settings: dict) -> str:
         'Profiled self time by kind of work (the arithmetic counted as '
         'benchmark.py inference counts it):',
         arithmetic_table(work, rate), '',
-        operator_table(run, frames, settings['ops'], events=events)
+        operator_table(run, frames, settings['ops'])
     ])
