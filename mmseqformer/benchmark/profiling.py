@@ -76,14 +76,18 @@ def timed(owner,
 
 
 def stage_seconds(model: torch.nn.Module,
-                  run: Callable[[], None]) -> Dict[str, float]:
+                  run: Callable[[], None],
+                  device: str = 'cpu') -> Dict[str, float]:
     """Seconds of each stage in one call of ``run`` (warm it up first),
-    ``other`` and ``total``. The hooks stay on ``model``."""
+    ``other`` and ``total``; a CUDA ``device`` is synchronised around every
+    stage. The hooks stay on ``model``."""
     totals = defaultdict(float)
     for label, (owner, name) in stages(model).items():
-        timed(owner, name, label, totals)
+        timed(owner, name, label, totals, device)
+    synchronize(device)
     start = time.perf_counter()
     run()
+    synchronize(device)
     totals['total'] = time.perf_counter() - start
     totals['other'] = totals['total'] - sum(totals[label]
                                             for label in TOP_LEVEL)
@@ -98,39 +102,96 @@ def stage_table(model: torch.nn.Module, totals: Dict[str, float],
     ] for label in list(stages(model)) + ['other']])
 
 
-def profiled_operators(run: Callable[[], None], shapes: bool = True) -> list:
-    """``torch.profiler``'s operator events of one call of ``run``,
-    costliest self CPU time first; grouped by input shapes when
+def self_time_us(event, device: str = 'cpu') -> float:
+    """An operator event's self time in microseconds: on the CPU its host
+    time, on a CUDA device the time of the kernels it launched."""
+    if not device.startswith('cuda'):
+        return event.self_cpu_time_total
+    for name in ('self_device_time_total', 'self_cuda_time_total'):
+        if hasattr(event, name):  # the first: torch >= 2.4
+            return getattr(event, name)
+    return 0.0
+
+
+def profiled_operators(run: Callable[[], None],
+                       shapes: bool = True,
+                       device: str = 'cpu') -> list:
+    """``torch.profiler``'s events of one call of ``run``, costliest self
+    time (:func:`self_time_us`) first; grouped by input shapes when
     ``shapes``. Recording shapes slows the small operators down (at R50
-    inference the profiled total grows by about half), so the time by kind
-    of work comes from a run without them."""
-    with torch.profiler.profile(record_shapes=shapes) as profiler:
+    inference on the CPU the profiled total grows by about half), so the
+    time by kind of work comes from a run without them. On a CUDA
+    ``device`` the kernels and the CUDA runtime calls are recorded too."""
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device.startswith('cuda'):
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(
+            activities=activities, record_shapes=shapes) as profiler:
         run()
+        synchronize(device)
     return sorted(
         profiler.key_averages(group_by_input_shape=shapes),
-        key=lambda event: -event.self_cpu_time_total)
+        key=lambda event: -self_time_us(event, device))
 
 
 def operator_table(run: Callable[[], None],
                    frames: int,
                    ops: int,
-                   unit: str = 'frame') -> str:
-    """The ``ops`` costliest operators of one call of ``run`` (self CPU
-    time, grouped by input shapes), in ms per ``unit``: the call holds
-    ``frames`` of them."""
-    events = profiled_operators(run)
-    profiled = sum(event.self_cpu_time_total for event in events)
+                   unit: str = 'frame',
+                   device: str = 'cpu') -> str:
+    """The ``ops`` costliest operators of one call of ``run`` (self time,
+    :func:`self_time_us`, grouped by input shapes), in ms per ``unit``: the
+    call holds ``frames`` of them."""
+    events = profiled_operators(run, device=device)
+    if device.startswith('cuda'):  # operators, not their kernels again
+        events = [event for event in events if not _is_device_event(event)]
+    profiled = sum(self_time_us(event, device) for event in events)
     rows = []
     for event in events[:ops]:
         shapes = str(event.input_shapes).replace('|', '/')
         rows.append([
             event.key, shapes[:80],
             str(event.count),
-            f'{event.self_cpu_time_total / 1e3 / frames:.1f}',
-            f'{event.self_cpu_time_total / profiled:.1%}'
+            f'{self_time_us(event, device) / 1e3 / frames:.1f}',
+            f'{self_time_us(event, device) / profiled:.1%}'
         ])
     return markdown_table(
         ['operator', 'input shapes', 'calls', f'ms / {unit}', 'share'], rows)
+
+
+#: CUDA runtime and driver calls that launch a kernel, and those that make
+#: the host wait for the device.
+KERNEL_LAUNCHES = ('cudaLaunchKernel', 'cudaLaunchKernelExC', 'cuLaunchKernel',
+                   'cuLaunchKernelEx')
+HOST_SYNCS = ('cudaDeviceSynchronize', 'cudaStreamSynchronize',
+              'cudaEventSynchronize', 'cudaMemcpy')
+
+
+def _is_device_event(event) -> bool:
+    return str(getattr(event, 'device_type', '')).endswith('CUDA')
+
+
+def launch_summary(events: list, frames: int, seconds: float) -> dict:
+    """Whether a CUDA run is bound by its host: per frame, the kernels
+    launched, the host's waits for the device and the kernels' time;
+    ``busy`` is the kernels' time over the wall-clock ``seconds``.
+
+    Args:
+        events (list): :func:`profiled_operators` on a CUDA device.
+        frames (int): Frames in the profiled run.
+        seconds (float): Its wall-clock time.
+    """
+    launches = sum(event.count for event in events
+                   if event.key in KERNEL_LAUNCHES)
+    syncs = sum(event.count for event in events if event.key in HOST_SYNCS)
+    kernel_us = sum(
+        self_time_us(event, 'cuda') for event in events
+        if _is_device_event(event))
+    return dict(
+        launches=launches / frames,
+        syncs=syncs / frames,
+        kernel_ms=kernel_us / 1e3 / frames,
+        busy=kernel_us / 1e6 / seconds if seconds else 0.0)
 
 
 def arithmetic_rows(events: list, gflops: Dict[str, float], frames: int,
@@ -226,13 +287,15 @@ def counted_gflops(run: Callable[[], None], frames: int) -> Dict[str, float]:
 
 
 def profile(settings: dict) -> str:
-    """The whole report for ``config`` on a ``frames``-frame video."""
+    """The whole report for ``config`` on a ``frames``-frame video, on
+    ``settings['device']`` (default the CPU)."""
     from mmseqformer.apis import inference_vis, init_vis_model
     from mmseqformer.utils import find_config, tune_glibc_malloc
     from .pattern_video import PatternVideo
+    device = settings.get('device') or 'cpu'
     if not settings.get('no_malloc_tuning'):
         tune_glibc_malloc()
-    model = init_vis_model(find_config(settings['config']))
+    model = init_vis_model(find_config(settings['config']), device=device)
     frames, (height, width) = settings['frames'], settings['size']
 
     def run() -> None:
@@ -242,18 +305,35 @@ def profile(settings: dict) -> str:
             chunk_size=settings['chunk_size'])
 
     run()  # warm-up: first-call costs (oneDNN primitives, allocator)
-    totals = stage_seconds(model, run)
-    rate = matmul_gflops()
-    work = arithmetic_rows(
-        profiled_operators(run, shapes=False), counted_gflops(run, frames),
-        frames, rate)
-    return '\n'.join([
-        f'{settings["config"]}, {frames} frames of {width}x{height}, chunks '
-        f'of {settings["chunk_size"]}, {torch.get_num_threads()} threads: '
+    totals = stage_seconds(model, run, device)
+    lines = [
+        f'{settings["config"]} on {device}, {frames} frames of '
+        f'{width}x{height}, chunks of {settings["chunk_size"]}, '
+        f'{torch.get_num_threads()} CPU threads: '
         f'{totals["total"] / frames:.3f} s/frame',
-        stage_table(model, totals, frames), '',
-        'Profiled self time by kind of work (the arithmetic counted as '
-        'benchmark.py inference counts it):',
-        arithmetic_table(work, rate), '',
-        operator_table(run, frames, settings['ops'])
-    ])
+        stage_table(model, totals, frames), ''
+    ]
+    if device.startswith('cuda'):
+        synchronize(device)
+        start = time.perf_counter()
+        events = profiled_operators(run, shapes=False, device=device)
+        summary = launch_summary(events, frames, time.perf_counter() - start)
+        lines += [
+            f'Per frame: {summary["launches"]:.0f} kernel launches, '
+            f'{summary["syncs"]:.1f} host waits for the device, '
+            f'{summary["kernel_ms"]:.2f} ms of kernels; the GPU busy '
+            f'{summary["busy"]:.0%} of the profiled run (launch-bound '
+            'when low).', ''
+        ]
+    else:
+        rate = matmul_gflops()
+        work = arithmetic_rows(
+            profiled_operators(run, shapes=False), counted_gflops(run, frames),
+            frames, rate)
+        lines += [
+            'Profiled self time by kind of work (the arithmetic counted as '
+            'benchmark.py inference counts it):',
+            arithmetic_table(work, rate), ''
+        ]
+    lines.append(operator_table(run, frames, settings['ops'], device=device))
+    return '\n'.join(lines)

@@ -1,12 +1,16 @@
 """mmseqformer.benchmark.profiling: profiled time split into convolutions,
-matrix products and everything else, against the arithmetic floor."""
+matrix products and everything else, against the arithmetic floor; on a
+GPU, kernel launches, host waits and busy time."""
+from types import SimpleNamespace
+
 import pytest
 import torch
 from torch import nn
 
 from mmseqformer.benchmark.profiling import (OTHER_WORK, arithmetic_rows,
                                              arithmetic_table, counted_gflops,
-                                             profiled_operators)
+                                             launch_summary,
+                                             profiled_operators, self_time_us)
 
 
 def test_work_is_split_by_kind_with_the_counted_arithmetic():
@@ -51,3 +55,35 @@ def test_work_is_split_by_kind_with_the_counted_arithmetic():
     assert work[OTHER_WORK]['achieved'] is None
     table = arithmetic_table(list(work.values()), rate=10.0)
     assert 'floor at 10 GFLOP/s' in table and table.count('\n') == 5
+
+
+def _event(key, count, cpu_us, device_us=0.0, device_type='DeviceType.CPU'):
+    """The fields of a profiler ``FunctionEventAvg`` that the CUDA report
+    reads."""
+    return SimpleNamespace(
+        key=key,
+        count=count,
+        self_cpu_time_total=cpu_us,
+        self_device_time_total=device_us,
+        device_type=device_type)
+
+
+def test_launch_summary_counts_launches_waits_and_kernel_time():
+    events = [
+        _event('aten::mm', 20, 900.0, device_us=4000.0),
+        _event('cudaLaunchKernel', 300, 1500.0),
+        _event('cuLaunchKernel', 100, 500.0),
+        _event('cudaStreamSynchronize', 6, 3000.0),
+        _event('cudaMemcpy', 4, 200.0),
+        _event('cudaMemcpyAsync', 50, 100.0),  # no wait
+        _event('sm90_gemm', 20, 0.0, 4000.0, 'DeviceType.CUDA'),
+        _event('elementwise', 380, 0.0, 2000.0, 'DeviceType.CUDA'),
+    ]
+    summary = launch_summary(events, frames=2, seconds=0.03)
+    assert summary['launches'] == 200  # (300 + 100) / 2
+    assert summary['syncs'] == 5  # (6 + 4) / 2
+    # The kernels' own events, not the operator that launched them again.
+    assert summary['kernel_ms'] == pytest.approx(3.0)
+    assert summary['busy'] == pytest.approx(0.006 / 0.03)
+    assert self_time_us(events[0], 'cuda') == 4000.0
+    assert self_time_us(events[0], 'cpu') == 900.0

@@ -18,11 +18,15 @@ def test_smoke_run_on_cpu_fills_the_table(tmp_path):
     out = tmp_path / 'benchmark.json'
     printed = run([
         'bash', 'tools/analysis_tools/benchmark_gpu.sh', '--device', 'cpu',
-        '--smoke', '--peer', '--out',
+        '--smoke', '--peer', '--profile', '--out',
         str(out)
     ])
     result = json.loads(out.read_text())
     assert result['markdown'] in printed
+    # --profile: the profile of the tiny model's 2 frames follows the table.
+    table, profile = result['markdown'].split('\n\nconfigs/', 1)
+    assert 'on cpu, 2 frames of 96x64' in profile
+    assert '| convolutions |' in profile
     machine = result['machine']
     assert machine['torch'] and machine['mmcv'] and machine['date']
     rows = result['rows']
@@ -44,7 +48,7 @@ def test_smoke_run_on_cpu_fills_the_table(tmp_path):
             assert row['fps'] == pytest.approx(2 / row['seconds'][0])
         else:
             assert row['it_per_s'] > 0 and abs(row['loss']) < 1e4
-    cells = markdown_table_rows(result['markdown'])
+    cells = markdown_table_rows(table)
     assert len(cells) == len(rows) + 1  # and the paper's row
     for row, line in zip(rows, cells):
         speed = line[5] if row['task'] == 'inference' else line[6]
@@ -53,7 +57,7 @@ def test_smoke_run_on_cpu_fills_the_table(tmp_path):
         assert line[4] == ('fp32'
                            if row['precision'] == 'fp32' else 'AMP bf16')
     assert cells[-1][5] == '72.3'
-    assert 'torch ' + machine['torch'] in result['markdown']
+    assert 'torch ' + machine['torch'] in table
 
 
 @pytest.mark.slow
@@ -74,4 +78,8 @@ def test_inference_and_profile_commands_at_a_tiny_size():
     ])
     stages = [row[0] for row in markdown_table_rows(printed.split('\n\n')[0])]
     assert stages[0] == 'backbone' and stages[-1] == 'other'
+    kinds = [row[0] for row in markdown_table_rows(printed.split('\n\n')[1])]
+    assert kinds == [
+        'convolutions', 'matrix products', 'everything else', 'total'
+    ]
     assert len(markdown_table_rows(printed.split('\n\n')[-1])) == 3

@@ -35,6 +35,8 @@ from mmseqformer.utils import read_config, report_user_errors
 
 TINY_CONFIG = 'configs/seqformer/seqformer_r18-tiny_1xb2-5000it_synthetic.py'
 R50_CONFIG = 'configs/seqformer_r50.py'
+#: Frames of the video that ``gpu --profile`` profiles (at most).
+PROFILE_FRAMES = 36
 
 
 def fail(message: str) -> None:
@@ -132,12 +134,21 @@ def gpu_parser(parser) -> None:
         type=float,
         default=3600.0,
         help='seconds one code may take for all its rows')
+    parser.add_argument(
+        '--profile',
+        action='store_true',
+        help='then profile our streaming inference of a video of up to 36 '
+        'frames (benchmark.py profile on this device): stages, kernel '
+        'launches, host waits, GPU busy time, costliest operators')
     parser.add_argument('--out', help='also write the table (.json / .md)')
 
 
 def gpu(args) -> None:
     from mmseqformer.benchmark import gpu_benchmark, gpu_report
-    settings = {k: v for k, v in vars(args).items() if k != 'out'}
+    settings = {
+        k: v
+        for k, v in vars(args).items() if k not in ('out', 'profile')
+    }
     for key, value in gpu_benchmark.default_settings(args.device,
                                                      args.smoke).items():
         if settings[key] is None:
@@ -146,6 +157,17 @@ def gpu(args) -> None:
     checked_official_root(args.official_root)
     machine, rows = gpu_benchmark.measure_all(settings)
     text = gpu_report.markdown(settings, machine, rows)
+    if args.profile:
+        from mmseqformer.benchmark.profiling import profile as run_profile
+        text += '\n\n' + run_profile(
+            dict(
+                config=settings['config'],
+                frames=min(max(settings['frames']), PROFILE_FRAMES),
+                size=settings['size'],
+                chunk_size=settings['chunk_size'],
+                ops=15,
+                device=args.device,
+                no_malloc_tuning=True))
     print(text)
     if args.out:
         gpu_report.write_report(args.out, settings, machine, rows, text)
@@ -385,14 +407,20 @@ def onnx(args) -> None:
 def profile_parser(parser) -> None:
     """Where the time of video inference goes: seconds per frame by stage
     of the network, by kind of work (convolutions, matrix products with
-    their achieved GFLOP/s, everything else) against the arithmetic floor,
-    then the costliest operators."""
+    their achieved GFLOP/s, everything else) against the arithmetic floor
+    (CPU) or kernel launches, host waits and GPU busy time (CUDA), then
+    the costliest operators."""
     parser.add_argument('--config', default=R50_CONFIG)
     parser.add_argument('--frames', type=int, default=8)
     add_size(parser, [360, 640])
     parser.add_argument('--chunk-size', type=int, default=4)
     parser.add_argument(
         '--ops', type=int, default=25, help='operators to list')
+    parser.add_argument(
+        '--device',
+        default='cpu',
+        help='cpu (default), cuda or cuda:N; on a GPU the report gives '
+        'kernel launches, host waits and how busy the GPU was')
     add_malloc(parser)
 
 
