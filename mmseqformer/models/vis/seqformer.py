@@ -99,6 +99,34 @@ class SeqFormer(BaseMOTModel):
         nn.init.normal_(self.level_embed)
         self.track_head.init_weights()
 
+    #: Frames per backbone batch at CPU inference (see frame_features).
+    cpu_backbone_frames = 4
+
+    def frame_features(self, frames: Tensor) -> Tuple[Tensor, ...]:
+        """The neck's multi-level maps of every frame.
+
+        At CPU inference the backbone and neck take at most
+        :attr:`cpu_backbone_frames` frames at a time: the same values, bit
+        for bit (neither mixes batch entries; the neck's GroupNorm is per
+        frame), but a whole video's stride-4 maps (15 MB per 360p frame
+        and layer) are not allocated, and faulted in, all at once. Four
+        frames per batch was faster than one.
+
+        Args:
+            frames (Tensor): (N, C_in, H, W).
+
+        Returns:
+            tuple[Tensor]: the neck's (N, C, H_l, W_l) maps.
+        """
+        batch = self.cpu_backbone_frames
+        if frames.shape[0] <= batch or \
+                execution_backend(frames) != CPU_INFERENCE:
+            return tuple(self.neck(self.backbone(frames)))
+        groups = [
+            self.neck(self.backbone(group)) for group in frames.split(batch)
+        ]
+        return tuple(torch.cat(level) for level in zip(*groups))
+
     def encode(self, inputs: Tensor,
                data_samples: TrackSampleList) -> EncodedFrames:
         """Encode every frame on its own.
@@ -122,7 +150,7 @@ class SeqFormer(BaseMOTModel):
             # training and CUDA keep the layout they had.
             frames = frames.contiguous(memory_format=torch.channels_last)
         frame_samples = [frame for sample in data_samples for frame in sample]
-        mlvl_feats = self.neck(self.backbone(frames))
+        mlvl_feats = self.frame_features(frames)
         # mmdet's Deformable DETR builds padding masks, positional encodings
         # and the flattened multi-level input exactly as SeqFormer does.
         encoder_inputs, _ = DeformableDETR.pre_transformer(
