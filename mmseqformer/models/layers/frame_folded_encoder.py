@@ -77,13 +77,16 @@ class FrameFoldedEncoder(DeformableDetrTransformerEncoder):
                 execution_backend(query) != CPU_INFERENCE:
             return run(query, query_pos, key_padding_mask, spatial_shapes,
                        level_start_index, valid_ratios, **kwargs)
-        memory = torch.empty_like(query)
+        memory = None
         for frame in range(query.shape[0]):
             one = slice(frame, frame + 1)
-            memory[one] = run(
+            out = run(
                 query[one], query_pos[one],
                 None if key_padding_mask is None else key_padding_mask[one],
                 spatial_shapes, level_start_index, valid_ratios[one], **kwargs)
+            if memory is None:  # the layers' dtype (autocast may change it)
+                memory = out.new_empty((query.shape[0], ) + out.shape[1:])
+            memory[one] = out
         return memory
 
     def _init_layers(self) -> None:
