@@ -38,13 +38,19 @@ def _encoder_and_inputs(frames=3, dims=32):
     return encoder, inputs
 
 
-def test_frame_by_frame_equals_the_batched_pass_bit_for_bit():
-    encoder, inputs = _encoder_and_inputs()
-    calls = []
-    encoder.layers[0].register_forward_hook(
-        lambda module, args, kwargs, out: calls.append(kwargs['query'].shape[0]
+def _batch_sizes(layer) -> list:
+    """The batch size of every call of ``layer``, as it is called."""
+    sizes = []
+    layer.register_forward_hook(
+        lambda module, args, kwargs, out: sizes.append(kwargs['query'].shape[0]
                                                        ),
         with_kwargs=True)
+    return sizes
+
+
+def test_frame_by_frame_equals_the_batched_pass_bit_for_bit():
+    encoder, inputs = _encoder_and_inputs()
+    calls = _batch_sizes(encoder.layers[0])
     with torch.no_grad():
         memory = encoder(**inputs)
         assert calls == [1, 1, 1]  # frame by frame
@@ -60,10 +66,6 @@ def test_frame_by_frame_equals_the_batched_pass_bit_for_bit():
 
 def test_training_runs_the_frames_together():
     encoder, inputs = _encoder_and_inputs()
-    calls = []
-    encoder.layers[0].register_forward_hook(
-        lambda module, args, kwargs, out: calls.append(kwargs['query'].shape[0]
-                                                       ),
-        with_kwargs=True)
+    calls = _batch_sizes(encoder.layers[0])
     encoder(**inputs)  # gradients on
     assert calls == [3]
