@@ -52,6 +52,19 @@ def fused_linear_flops(input, weight, *args, **kwargs) -> int:
 CONVOLUTIONS = 'convolutions'
 MATRIX_PRODUCTS = 'matrix products'
 
+#: Profiler operator names (without the namespace) whose self time is
+#: arithmetic that :class:`ArithmeticCounter` counts.
+ARITHMETIC_OPERATORS = ('mkldnn_convolution', 'cudnn_convolution',
+                        'slow_conv2d_forward', '_convolution', 'convolution',
+                        'addmm', 'mm', 'bmm', 'baddbmm', 'addbmm',
+                        '_linear_pointwise', 'mkldnn_linear')
+
+
+def is_arithmetic(operator: str) -> bool:
+    """Whether a profiler operator (``aten::addmm``, ...) is one of
+    :data:`ARITHMETIC_OPERATORS`."""
+    return operator.split('::')[-1] in ARITHMETIC_OPERATORS
+
 
 def arithmetic_kind(operator: str) -> str:
     """:data:`CONVOLUTIONS` or :data:`MATRIX_PRODUCTS` for an operator

@@ -28,10 +28,12 @@ from typing import Callable, Dict, List
 import torch
 
 from .flop_count import (CONVOLUTIONS, MATRIX_PRODUCTS, ArithmeticCounter,
-                         arithmetic_kind)
+                         arithmetic_kind, is_arithmetic)
 from .markdown import markdown_table
 from .timing import matmul_gflops, synchronize
 
+#: The profiled time that is neither kind of counted arithmetic.
+OTHER_WORK = 'everything else'
 #: The stages that do not nest in one another; ``other`` is the rest.
 TOP_LEVEL = ('backbone', 'neck', 'encoder', 'decoder box path',
              'mask features')
@@ -119,9 +121,10 @@ def profiled_operators(run: Callable[[], None],
     """``torch.profiler``'s events of one call of ``run``, costliest self
     time (:func:`self_time_us`) first; grouped by input shapes when
     ``shapes``. Recording shapes slows the small operators down (at R50
-    inference on the CPU the profiled total grows by about half), so the
-    time by kind of work comes from a run without them. On a CUDA
-    ``device`` the kernels and the CUDA runtime calls are recorded too."""
+    inference on the CPU the profiled total grows by about three
+    quarters), so the time by kind of work comes from a run without them.
+    On a CUDA ``device`` the kernels and the CUDA runtime calls are
+    recorded too."""
     activities = [torch.profiler.ProfilerActivity.CPU]
     if device.startswith('cuda'):
         activities.append(torch.profiler.ProfilerActivity.CUDA)
@@ -214,7 +217,7 @@ def arithmetic_rows(events: list, gflops: Dict[str, float], frames: int,
     """
     seconds = defaultdict(float)
     for event in events:
-        kind = arithmetic_kind(event.key) if _is_arithmetic(
+        kind = arithmetic_kind(event.key) if is_arithmetic(
             event.key) else OTHER_WORK
         seconds[kind] += event.self_cpu_time_total / 1e6 / frames
     rows = []
@@ -243,20 +246,6 @@ def arithmetic_rows(events: list, gflops: Dict[str, float], frames: int,
             achieved=None,
             floor=total / rate))
     return rows
-
-
-#: Operators whose self time is arithmetic that
-#: :class:`~.flop_count.ArithmeticCounter` counts: convolutions and
-#: matrix products (their names without the namespace).
-ARITHMETIC_OPERATORS = ('mkldnn_convolution', 'cudnn_convolution',
-                        'slow_conv2d_forward', '_convolution', 'convolution',
-                        'addmm', 'mm', 'bmm', 'baddbmm', 'addbmm',
-                        '_linear_pointwise', 'mkldnn_linear')
-OTHER_WORK = 'everything else'
-
-
-def _is_arithmetic(operator: str) -> bool:
-    return operator.split('::')[-1] in ARITHMETIC_OPERATORS
 
 
 def arithmetic_table(rows: List[dict], rate: float) -> str:
