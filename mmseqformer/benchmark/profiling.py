@@ -15,7 +15,8 @@ achieve, and everything else; each against its floor at the machine's
 square matrix-product rate (:func:`~.timing.matmul_gflops`). A kind
 faster than its floor (convolutions on oneDNN can beat the square
 product) shows that the floor is a yardstick, not a bound on every
-operator.
+operator. Last, the operators of everything else with at least 2% of the
+profiled time (:func:`other_operators`).
 
 The timers (:func:`timed`) and the operator table serve
 :mod:`.training_profile` too.
@@ -265,6 +266,46 @@ def arithmetic_table(rows: List[dict], rate: float) -> str:
     ] for row in rows])
 
 
+def other_operators(events: list,
+                    frames: int,
+                    share: float = 0.02) -> List[dict]:
+    """The operators outside the counted arithmetic whose self time is at
+    least ``share`` of the profiled total, costliest first: what stands
+    between the arithmetic and the whole run.
+
+    Args:
+        events (list): :func:`profiled_operators` of a ``frames``-frame run
+            on the CPU, without shapes (recording them inflates the small
+            operators).
+        frames (int): Frames in the run.
+        share (float): The smallest share of the profiled time listed.
+
+    Returns:
+        list[dict]: ``operator``, ``calls`` (per frame), ``seconds`` (self
+        time per frame) and ``share`` (of the profiled total).
+    """
+    total = sum(event.self_cpu_time_total for event in events)
+    rows = [
+        dict(
+            operator=event.key,
+            calls=event.count / frames,
+            seconds=event.self_cpu_time_total / 1e6 / frames,
+            share=event.self_cpu_time_total / total) for event in events
+        if not is_arithmetic(event.key) and total
+        and event.self_cpu_time_total >= share * total
+    ]
+    return sorted(rows, key=lambda row: -row['seconds'])
+
+
+def other_operator_table(rows: List[dict]) -> str:
+    """Markdown of :func:`other_operators`."""
+    return markdown_table(
+        ['operator', 'calls / frame', 'ms / frame', 'share'], [[
+            row['operator'], f'{row["calls"]:.0f}',
+            f'{row["seconds"] * 1e3:.1f}', f'{row["share"]:.1%}'
+        ] for row in rows])
+
+
 def counted_gflops(run: Callable[[], None], frames: int) -> Dict[str, float]:
     """GFLOP per frame of each kind of arithmetic in one call of ``run``."""
     with ArithmeticCounter() as counter:
@@ -316,13 +357,16 @@ def profile(settings: dict) -> str:
         ]
     else:
         rate = matmul_gflops()
-        work = arithmetic_rows(
-            profiled_operators(run, shapes=False), counted_gflops(run, frames),
-            frames, rate)
+        events = profiled_operators(run, shapes=False)
+        work = arithmetic_rows(events, counted_gflops(run, frames), frames,
+                               rate)
         lines += [
             'Profiled self time by kind of work (the arithmetic counted as '
             'benchmark.py inference counts it):',
-            arithmetic_table(work, rate), ''
+            arithmetic_table(work, rate), '',
+            'Operators outside that arithmetic with at least 2% of the '
+            'profiled time (same run):',
+            other_operator_table(other_operators(events, frames)), ''
         ]
     lines.append(operator_table(run, frames, settings['ops'], device=device))
     return '\n'.join(lines)

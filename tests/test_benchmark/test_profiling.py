@@ -10,6 +10,8 @@ from torch import nn
 from mmseqformer.benchmark.profiling import (OTHER_WORK, arithmetic_rows,
                                              arithmetic_table, counted_gflops,
                                              launch_summary,
+                                             other_operator_table,
+                                             other_operators,
                                              profiled_operators, self_time_us)
 
 
@@ -87,3 +89,28 @@ def test_launch_summary_counts_launches_waits_and_kernel_time():
     assert summary['busy'] == pytest.approx(0.006 / 0.03)
     assert self_time_us(events[0], 'cuda') == 4000.0
     assert self_time_us(events[0], 'cpu') == 900.0
+
+
+def test_other_operators_lists_the_non_arithmetic_above_the_share():
+    frames = 4
+    events = [
+        _event('aten::addmm', 40, 600.0),  # arithmetic: never listed
+        _event('aten::copy_', 80, 200.0),  # 20%
+        _event('aten::add', 400, 30.0),  # 3%
+        _event('aten::cat', 8, 19.0),  # 1.9%: below 2%
+        _event('aten::mkldnn_convolution', 4, 100.0),
+        _event('aten::_embedding_bag_forward_only', 16, 51.0),  # 5.1%
+    ]
+    rows = other_operators(events, frames)
+    assert [row['operator'] for row in rows] == [
+        'aten::copy_', 'aten::_embedding_bag_forward_only', 'aten::add'
+    ]
+    copy = rows[0]
+    assert copy['calls'] == 20
+    assert copy['seconds'] == pytest.approx(200e-6 / frames)
+    assert copy['share'] == pytest.approx(0.2)
+    assert [row['operator']
+            for row in other_operators(events, frames, 0.0)][-1] == 'aten::cat'
+    table = other_operator_table(rows)
+    assert table.count('\n') == 4 and '| aten::copy_ | 20 | 0.1 | 20.0% |' \
+        in table

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from mmseqformer.benchmark.flop_count import is_arithmetic
 from mmseqformer.testing import TINY_CONFIG, markdown_table_rows
 from mmseqformer.testing import run_tool as run
 
@@ -82,4 +83,8 @@ def test_inference_and_profile_commands_at_a_tiny_size():
     assert kinds == [
         'convolutions', 'matrix products', 'everything else', 'total'
     ]
+    others = markdown_table_rows(printed.split('\n\n')[2])
+    assert others and all(
+        float(row[3].rstrip('%')) >= 2.0 and not is_arithmetic(row[0])
+        for row in others), others
     assert len(markdown_table_rows(printed.split('\n\n')[-1])) == 3
