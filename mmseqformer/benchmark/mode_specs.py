@@ -1,5 +1,6 @@
 """Inference modes as written on a command line: ``window:8``,
-``clips:5:2``, ``window:8:similarity_thr=0.3``, ``offline:none``."""
+``clips:5:2``, ``window:8:similarity_thr=0.3``, ``offline:none``,
+``online:soft_duplicates=false``."""
 import re
 from dataclasses import dataclass
 
@@ -30,15 +31,20 @@ class ModeSpec:
         return re.sub(r'[^A-Za-z0-9_.-]+', '-', self.label)
 
 
+#: Option values written as words (any case).
+WORDS = dict(none=None, true=True, false=False)
+
+
 def _option_value(text: str, label: str):
-    if text.lower() == 'none':
-        return None
+    if text.lower() in WORDS:
+        return WORDS[text.lower()]
     for kind in (int, float):
         try:
             return kind(text)
         except ValueError:
             pass
-    raise ValueError(f'mode {label!r}: {text!r} is not a number')
+    raise ValueError(f'mode {label!r}: {text!r} is not a number, true, '
+                     'false or none')
 
 
 def parse_mode_spec(label: str) -> ModeSpec:
@@ -47,7 +53,8 @@ def parse_mode_spec(label: str) -> ModeSpec:
 
     Raises:
         ValueError: Naming the spec: an unknown mode or option, a value
-            that is not a number, an option given twice.
+            that is not a number, true, false or none, an option given
+            twice.
     """
     from mmseqformer.apis import MODES
     from mmseqformer.models.vis import mode_option_names

@@ -13,6 +13,10 @@ def test_mode_specs():
     assert parse_mode_spec('window:8:similarity_thr=0.3').options == dict(
         window=8, similarity_thr=0.3)
     assert parse_mode_spec('offline:none').options == dict(chunk_size=None)
+    assert parse_mode_spec('online:soft_duplicates=False').options == dict(
+        soft_duplicates=False)
+    assert parse_mode_spec('window:4:soft_duplicates=true').options == dict(
+        window=4, soft_duplicates=True)
     assert parse_mode_spec('clips:5:2').file_stem == 'clips-5-2'
 
 
@@ -20,7 +24,7 @@ def test_mode_specs():
     ('windows:8', "'windows' is not one of"),
     ('online:3', 'needs a name'),
     ('window:8:stride=2', "no option 'stride'.*max_lost"),
-    ('clips:x', "'x' is not a number"),
+    ('clips:x', "'x' is not a number, true, false or none"),
     ('window:8:window=4', 'given twice'),
     ('offline:num_frames=3', "no option 'num_frames'"),
 ])

@@ -110,12 +110,21 @@ def same_frames(first, second):
         assert torch.equal(a.masks[order_a], b.masks[order_b])
 
 
-def test_a_window_longer_than_the_video_is_the_online_mode(model):
+@pytest.mark.parametrize('soft_duplicates', [False, True])
+def test_a_window_longer_than_the_video_is_the_online_mode(
+        model, soft_duplicates):
     frames = video(NUM_FRAMES)
-    online = feed(model, build_video_inference(model, 'online'), frames)
-    window = feed(model,
-                  build_video_inference(model, 'window', window=NUM_FRAMES),
-                  frames)
+    online = feed(
+        model,
+        build_video_inference(
+            model, 'online', soft_duplicates=soft_duplicates), frames)
+    window = feed(
+        model,
+        build_video_inference(
+            model,
+            'window',
+            window=NUM_FRAMES,
+            soft_duplicates=soft_duplicates), frames)
     same_frames(online, window)
 
 

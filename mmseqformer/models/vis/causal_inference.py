@@ -23,12 +23,23 @@ features build the instance queries and in when a frame is decided:
 
 Per-frame selection (all three): each query's best class and its
 probability; of the ``max_per_frame`` best queries with a probability of at
-least ``score_thr`` and a non-empty mask, duplicates are dropped (a mask
-overlapping a kept one by IoU above ``duplicate_iou``), the queries shown
+least ``score_thr`` and a non-empty mask, duplicates (a mask overlapping a
+kept one by IoU above ``duplicate_iou``) are set apart, the queries shown
 at the previous step kept first (then by score): a trained SeqFormer often
 has two queries on one object with close scores, and without this
 preference the object would hop between them. The rest are the frame's
 instances, with their probability as score.
+
+What becomes of a duplicate depends on the mode. The linked modes drop it:
+it would start or take over a track in the linker. The online mode
+(``soft_duplicates``) keeps it with its score multiplied by ``1 - IoU``
+(Soft-NMS's linear rule, Bodla et al., ICCV 2017): there an id is a query,
+so the duplicate is a track of its own that never takes the object's id,
+and its low score ranks it below the object's track. A hard drop cut the
+duplicate query's track into pieces wherever it was dropped, and cost the
+online mode a quarter of its AP on long videos
+(``docs/notes/causal_modes.md``); a decayed duplicate mostly scores below
+the demo's display threshold and the identity metrics' 0.3.
 
 Shape legend: ``Q`` queries, ``K`` classes, ``n`` selected queries, ``t``
 frames, ``H, W`` the frame size.
@@ -58,6 +69,9 @@ class CausalInference(VideoInference):
         score_thr (float): Lowest class probability of an instance.
         duplicate_iou (float): Mask IoU above which the lower-priority
             instance is a duplicate; 1 keeps all.
+        soft_duplicates (bool): Keep duplicates with their score times
+            ``1 - IoU`` (the highest IoU with a kept instance) instead of
+            dropping them.
         amp (bool): The network under autocast (:class:`SeqFormerEngine`).
     """
 
@@ -67,12 +81,14 @@ class CausalInference(VideoInference):
                  max_per_frame: int = 10,
                  score_thr: float = 0.05,
                  duplicate_iou: float = 0.3,
+                 soft_duplicates: bool = False,
                  amp: bool = False) -> None:
         super().__init__(model, num_frames, amp)
         self.engine.check_decomposed()
         self.max_per_frame = max_per_frame
         self.score_thr = score_thr
         self.duplicate_iou = duplicate_iou
+        self.soft_duplicates = soft_duplicates
         self.shown_queries: set = set()  # queries shown at the last step
 
     def push(self, inputs: Tensor,
@@ -98,44 +114,61 @@ class CausalInference(VideoInference):
         return track_descriptors(inst_queries[queries],
                                  record.inst_feats[-1][:, queries])
 
-    def _shown(self, masks: Tensor, queries: Tensor) -> Tensor:
-        """Which selected queries are shown: non-empty masks, duplicates
-        dropped (see the module's docstring); remembers them.
+    def _shown(self, masks: Tensor, queries: Tensor,
+               scores: Tensor) -> Tuple[Tensor, Tensor]:
+        """Which selected queries are shown, and their scores: non-empty
+        masks; duplicates dropped, or kept at a decayed score with
+        ``soft_duplicates`` (see the module's docstring). Remembers the
+        queries shown that are not duplicates, the next step's incumbents.
 
         Args:
             masks (Tensor): (n, ...) bool masks, best score first.
             queries (Tensor): (n, ) their queries.
+            scores (Tensor): (n, ) their scores.
 
         Returns:
-            Tensor: (n, ) bool.
+            tuple[Tensor, Tensor]: (n, ) bool, shown; (n, ) scores, those
+            of kept duplicates decayed.
         """
         flat = masks.flatten(1).float()
         areas = flat.sum(1)
         shown = areas > 0
+        scores = scores.clone()
         incumbent = [int(q) in self.shown_queries for q in queries.tolist()]
         # Incumbents first, each group best score first (stable sort).
         order = sorted(range(len(queries)), key=lambda i: not incumbent[i])
+        kept = [index for index in order if shown[index]]
         if self.duplicate_iou < 1 and len(queries) > 1:
             inter = flat @ flat.T
             iou = inter / (areas[:, None] + areas[None] - inter).clamp(min=1)
-            kept = []
-            for index in order:
-                if not shown[index]:
-                    continue
-                if any(iou[index, k] > self.duplicate_iou for k in kept):
-                    shown[index] = False
-                else:
+            candidates, kept = kept, []
+            for index in candidates:
+                overlap = max((float(iou[index, k]) for k in kept),
+                              default=0.0)
+                if overlap <= self.duplicate_iou:
                     kept.append(index)
-        self.shown_queries = set(queries[shown].tolist())
-        return shown
+                elif self.soft_duplicates:
+                    scores[index] *= 1 - overlap
+                else:
+                    shown[index] = False
+        self.shown_queries = {int(queries[index]) for index in kept}
+        return shown, scores
 
 
 @register_mode('online')
 class OnlineInference(CausalInference):
-    """Prefix-causal SeqFormer: frame t from frames 0..t (latency 0)."""
+    """Prefix-causal SeqFormer: frame t from frames 0..t (latency 0).
 
-    def __init__(self, model, **kwargs) -> None:
-        super().__init__(model, **kwargs)
+    Args:
+        model: The model (see :class:`VideoInference`).
+        soft_duplicates (bool): Keep duplicates at a decayed score (True
+            here; see the module's docstring).
+        **kwargs: ``num_frames``, ``max_per_frame``, ``score_thr``,
+            ``duplicate_iou``, ``amp``.
+    """
+
+    def __init__(self, model, soft_duplicates: bool = True, **kwargs) -> None:
+        super().__init__(model, soft_duplicates=soft_duplicates, **kwargs)
         self.aggregations = self.engine.new_aggregations()
         self.cls_scores: Optional[Tensor] = None  # (Q, K), last frame
         self.inst_queries: Optional[Tensor] = None  # (Q, C), last frame
@@ -148,7 +181,7 @@ class OnlineInference(CausalInference):
             self.aggregations)
         scores, labels, queries = self._select(self.cls_scores)
         masks = engine.masks(frame, self.inst_queries, queries)[:, 0]
-        shown = self._shown(masks, queries)
+        shown, scores = self._shown(masks, queries, scores)
         return [(frame.first_frame,
                  frame_instances(masks[shown], scores[shown], labels[shown],
                                  queries[shown]))]
@@ -166,7 +199,9 @@ class WindowInference(CausalInference):
             (``similarity_thr``: lowest similarity that continues a track;
             ``reid_thr``, ``max_tracks``, ``max_lost``), then
             ``num_frames``,
-            ``max_per_frame``, ``score_thr``, ``duplicate_iou``, ``amp``.
+            ``max_per_frame``, ``score_thr``, ``duplicate_iou``,
+            ``soft_duplicates`` (False: a duplicate would take over tracks),
+            ``amp``.
     """
 
     def __init__(self,
@@ -197,7 +232,7 @@ class WindowInference(CausalInference):
         scores, labels, queries = self._select(cls_scores)
         masks = engine.masks(frame, inst_queries, queries)[:, 0]
         # Only the instances shown continue or start tracks.
-        shown = self._shown(masks, queries)
+        shown, scores = self._shown(masks, queries, scores)
         ids = self.linker.link(
             self._descriptors(inst_queries, frame, queries[shown]),
             frame.first_frame)
@@ -224,7 +259,7 @@ class ClipInference(CausalInference):
             (``similarity_thr``: lowest affinity that continues a track;
             ``reid_thr``, ``max_tracks``, ``max_lost``), then
             ``num_frames``, ``max_per_frame``, ``score_thr``,
-            ``duplicate_iou``, ``amp``.
+            ``duplicate_iou``, ``soft_duplicates`` (False), ``amp``.
     """
 
     def __init__(self,
@@ -274,7 +309,7 @@ class ClipInference(CausalInference):
         cls_scores, inst_queries = engine.instance_queries(aggregations)
         scores, labels, queries = self._select(cls_scores)
         masks = engine.masks(clip, inst_queries, queries)  # (n, t, H, W)
-        shown = self._shown(masks, queries)
+        shown, scores = self._shown(masks, queries, scores)
         masks, scores, labels = masks[shown], scores[shown], labels[shown]
         first_new = self.decided - clip.first_frame
         last_frame = clip.first_frame + len(clip) - 1
