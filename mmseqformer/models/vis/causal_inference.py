@@ -143,8 +143,9 @@ class CausalInference(VideoInference):
             iou = inter / (areas[:, None] + areas[None] - inter).clamp(min=1)
             candidates, kept = kept, []
             for index in candidates:
-                overlap = max((float(iou[index, k]) for k in kept),
-                              default=0.0)
+                # (A float32 tensor against the threshold: an IoU that rounds
+                # to the threshold is no duplicate.)
+                overlap = iou[index, kept].max() if kept else iou.new_zeros(())
                 if overlap <= self.duplicate_iou:
                     kept.append(index)
                 elif self.soft_duplicates:
