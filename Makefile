@@ -28,7 +28,7 @@ REQUIREMENTS := requirements.txt $(wildcard requirements/*.txt) \
 	requirements/stacks/$(STACK).txt setup.cfg setup.py pyproject.toml \
 	tools/misc/setup_env.sh
 
-DEMO_CONFIG ?= configs/seqformer/seqformer_r18-tiny_1xb2-5000it_synthetic.py
+DEMO_CONFIG ?= configs/seqformer/seqformer_r18-tiny_1xb1-9000it_synthetic.py
 DEMO_DATA ?= data/synthetic_vis
 DEMO_WORK_DIR ?= work_dirs/demo
 # The shipped demo model, its configs and its training's work folder.
