@@ -23,7 +23,9 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from ..layers import DynamicMaskHead, MaskBranch, SeqFormerDecoder
-from ..utils import EncodedFrames, video_gt_instances
+from ..utils import (EncodedFrames, split_encoded_clips, split_track_samples,
+                     video_gt_instances)
+from ..vis.track_linker import track_descriptors
 from ..vis.video_postprocess import video_test_cfg
 
 #: Official bias of the class heads: -log((1 - 0.01) / 0.01).
@@ -63,6 +65,17 @@ class SeqFormerHead(BaseModule):
         mask_branch (dict): :class:`MaskBranch` config.
         mask_head (dict): :class:`DynamicMaskHead` config.
         criterion (dict): :class:`VideoSetCriterion` config.
+        clips_per_sample (int): ``k``: training decodes each sample of
+            ``k * T`` frames as ``k`` consecutive clips of ``T`` frames,
+            each with its own queries and matching
+            (:mod:`~mmseqformer.models.utils.clip_split`). Defaults to 1
+            (official).
+        association_loss (dict, optional): A loss on what the linked modes
+            compare (:meth:`link_descriptors`) in the ``k`` clips of one
+            sample (:class:`~mmseqformer.models.losses.ClipAssociationLoss`),
+            logged as ``loss_assoc``; needs ``clips_per_sample`` >= 2.
+            NOTE: not official; an option for the causal modes, which link
+            clips by their queries. Defaults to None.
         test_cfg (dict): Inference settings, used by the inference engine
             (:data:`~mmseqformer.models.vis.video_postprocess.VIDEO_TEST_CFG`
             lists them with their defaults).
@@ -76,6 +89,8 @@ class SeqFormerHead(BaseModule):
                  mask_branch: ConfigType = dict(),
                  mask_head: ConfigType = dict(),
                  criterion: ConfigType = dict(type='VideoSetCriterion'),
+                 clips_per_sample: int = 1,
+                 association_loss: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -97,6 +112,17 @@ class SeqFormerHead(BaseModule):
         self.mask_branch = MaskBranch(in_channels=embed_dims, **mask_branch)
         self.mask_head = DynamicMaskHead(embed_dims=embed_dims, **mask_head)
         self.criterion = MODELS.build(criterion)
+        if clips_per_sample < 1:
+            raise ValueError(
+                f'clips_per_sample must be >= 1, got {clips_per_sample}')
+        if association_loss is not None and clips_per_sample < 2:
+            raise ValueError('association_loss compares the clips of a '
+                             'sample: it needs clips_per_sample >= 2, got '
+                             f'{clips_per_sample}')
+        self.clips_per_sample = clips_per_sample
+        self.association_loss = (
+            MODELS.build(association_loss)
+            if association_loss is not None else None)
 
     def init_weights(self) -> None:
         """Official initialisation of the head's own layers."""
@@ -234,8 +260,12 @@ class SeqFormerHead(BaseModule):
         Returns:
             dict[str, Tensor]: ``loss_cls``, ``loss_bbox``, ``loss_iou``,
             ``loss_mask``, ``loss_dice`` and ``d{i}.``-prefixed copies for
-            the auxiliary layers.
+            the auxiliary layers; ``loss_assoc`` with an association loss.
         """
+        if self.clips_per_sample > 1:
+            encoded = split_encoded_clips(encoded, self.clips_per_sample)
+            data_samples = split_track_samples(data_samples,
+                                               self.clips_per_sample)
         cls_scores, boxes, inst_queries, references = self(encoded)
         mask_feats = self.mask_features(encoded)
         mask_feats = mask_feats.view(encoded.num_clips, encoded.num_frames,
@@ -249,15 +279,54 @@ class SeqFormerHead(BaseModule):
         num_boxes = self.criterion.num_boxes(gts, cls_scores[0].device)
         losses = {}
         for layer in range(len(cls_scores)):
-            layer_losses = self.layer_loss(cls_scores[layer], boxes[layer],
-                                           inst_queries[layer],
-                                           references[layer], mask_feats, gts,
-                                           data_samples, num_boxes)
+            layer_losses, matches = self.layer_loss(
+                cls_scores[layer], boxes[layer], inst_queries[layer],
+                references[layer], mask_feats, gts, data_samples, num_boxes)
             prefix = '' if layer == len(cls_scores) - 1 else f'd{layer}.'
             losses.update(
                 {prefix + key: value
                  for key, value in layer_losses.items()})
+        if self.association_loss is not None:
+            losses['loss_assoc'] = self.association_loss(*self.clip_groups(
+                self.link_descriptors(encoded, inst_queries[-1]), matches,
+                gts))
         return losses
+
+    def link_descriptors(self, encoded: EncodedFrames,
+                         inst_query: Tensor) -> Tensor:
+        """What the window and clip modes link clips by
+        (:func:`~mmseqformer.models.vis.track_linker.track_descriptors`),
+        with gradients: (bs, Q, 2C) from the last layer's instance queries
+        (bs, Q, C) and its per-frame instance-path features.
+
+        The training forward does not keep those features, so the box path
+        runs again (the decoder is a small part of a training iteration).
+        """
+        frame_feats = self.box_path(encoded).inst_feats[-1]  # (bs, T, Q, C)
+        return track_descriptors(inst_query, frame_feats.transpose(0, 1))
+
+    def clip_groups(self, embeddings: Tensor, matches: List[Tensor],
+                    gts: List[InstanceData]) -> Tuple[Tensor, Tensor]:
+        """The queries' embeddings and the objects the queries are matched
+        to, grouped by sample, for the association loss.
+
+        Args:
+            embeddings (Tensor): (bs * k, Q, D).
+            matches (list[Tensor]): per clip, (Q, ) the ground-truth index
+                of each query, -1 when unmatched.
+            gts (list[InstanceData]): per clip, with ``instances_ids``.
+
+        Returns:
+            tuple[Tensor, Tensor]: (bs, k, Q, D) embeddings and (bs, k, Q)
+            object ids (-1: unmatched).
+        """
+        object_ids = torch.stack([
+            _matched_ids(match, gt.instances_ids)
+            for match, gt in zip(matches, gts)
+        ])
+        k = self.clips_per_sample
+        return (embeddings.view(-1, k, *embeddings.shape[1:]),
+                object_ids.view(-1, k, object_ids.shape[-1]))
 
     def layer_loss(self, cls_scores: Tensor, boxes: Tensor, inst_query: Tensor,
                    reference: Tensor, mask_feats: Tensor,
@@ -275,6 +344,10 @@ class SeqFormerHead(BaseModule):
                 (G, T, 4) and ``masks`` (G, T, 2h, 2w).
             data_samples (list[TrackDataSample]): For the image sizes.
             num_boxes (Tensor): Loss normaliser.
+
+        Returns:
+            tuple: the losses (dict) and, per clip, the ground-truth index
+            matched to each query ((Q, ) long, -1 when unmatched).
         """
         boxes = boxes.transpose(1, 2)  # (bs, T, Q, 4) -> (bs, Q, T, 4)
         matches = [
@@ -301,4 +374,11 @@ class SeqFormerHead(BaseModule):
         losses.update(
             self.criterion.mask_losses(
                 torch.cat(mask_logits), torch.cat(gt_masks), num_boxes))
-        return losses
+        return losses, matches
+
+
+def _matched_ids(match: Tensor, instance_ids: Tensor) -> Tensor:
+    """(Q, ) the instance id each query is matched to, -1 if none."""
+    if not len(instance_ids):  # a clip without objects: nothing matched
+        return torch.full_like(match, -1)
+    return torch.where(match >= 0, instance_ids[match.clamp(min=0)], -1)
