@@ -1,19 +1,21 @@
-"""A contrastive loss that makes an object's instance queries in different
-clips of one video alike, and unlike the other queries.
+"""A contrastive loss that makes an object's query embeddings in different
+clips of one video alike, and unlike the other queries'.
 
 The window and clip modes link the instances of consecutive clips by the
 cosine similarity of their instance queries and query features
-(:func:`~mmseqformer.models.vis.track_linker.track_descriptors`). SeqFormer's
-own losses never ask two clips' queries of one object to be alike, and the
-queries of different objects come out alike too (docs/notes/causal_modes.md).
-This loss asks for it, as the contrastive heads of IDOL (Wu et al. 2022) and
-CTVIS (Ying et al. 2023) do for per-frame embeddings: each query matched to
-an object in one clip must pick, among all the queries of another clip of
-the same video, the one matched to the same object (an InfoNCE
-cross-entropy over cosine similarities).
+(:func:`~mmseqformer.models.vis.track_linker.track_descriptors`; the head
+passes exactly those descriptors here). SeqFormer's own losses never ask
+two clips' queries of one object to be alike, and the queries of different
+objects come out alike too (docs/notes/causal_modes.md). This loss asks for
+it, as the contrastive heads of IDOL (Wu et al. 2022) and CTVIS (Ying et
+al. 2023) do for per-frame embeddings: each query matched to an object in
+one clip must pick, among all the queries of another clip of the same
+video, the one matched to the same object (an InfoNCE cross-entropy over
+cosine similarities).
 
 NOTE: not part of official SeqFormer; an option of ours for the causal
-modes (``SeqFormerHead(association_loss=...)``).
+modes (``SeqFormerHead(association_loss=...)``). Measured in a short
+fine-tuning of the demo model, it did not pay (docs/notes/causal_modes.md).
 
 Shape legend: ``k`` clips of one video, ``Q`` queries, ``C`` channels.
 """
