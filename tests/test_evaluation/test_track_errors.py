@@ -6,8 +6,8 @@ import numpy as np
 import pycocotools.mask as mask_util
 import pytest
 
-from mmseqformer.evaluation.functional import (absences, track_errors,
-                                               video_iou_matrix)
+from mmseqformer.evaluation.functional import (OBJECT_GROUPS, absences,
+                                               track_errors, video_iou_matrix)
 
 H, W, T = 20, 30, 18
 
@@ -157,3 +157,42 @@ def test_video_iou_equals_pooled_pixel_counts():
                 inter += (a & b).sum()
                 union += (a | b).sum()
             assert ious[p, g] == pytest.approx(inter / union, abs=1e-12)
+
+
+def test_object_groups_count_their_objects_against_the_same_matches():
+    # One object in every frame, found whole; one that enters at frame 6,
+    # split over three tracks; and a shown track on nothing.
+    staying = {t: OBJECT for t in range(T)}
+    entering = {t: box_mask(20, 10, 28, 18) for t in range(6, T)}
+    gt = ground_truth([(1, track(staying)), (2, track(entering))])
+    results = [
+        entry(track(staying)),
+        *(entry(
+            track({t: entering[t]
+                   for t in range(first, first + 4)}),
+            category_id=2) for first in (6, 10, 14)),
+        entry(track({t: box_mask(12, 0, 18, 4)
+                     for t in range(T)})),
+    ]
+    groups = {
+        group: track_errors(gt, results, objects=group).summary()
+        for group in OBJECT_GROUPS
+    }
+    assert {g: s['objects']
+            for g, s in groups.items()} == {
+                'all': 2,
+                'always-present': 1,
+                'partly-present': 1
+            }
+    always, partly = groups['always-present'], groups['partly-present']
+    assert always['covered'] == 1 and always['fragments'] == 1
+    assert partly['covered'] == 0 and partly['covered_if_linked'] == 1
+    assert partly['fragments'] == 3 and partly['id_switches'] == 2
+    assert partly['best_track_iou'] == pytest.approx(4 / 12)
+    assert always['frame_recall'] == partly['frame_recall'] == 1
+    # Precision is over every object's matches: 18 + 12 of 48 shown masks.
+    for summary in groups.values():
+        assert summary['frame_precision'] == pytest.approx(30 / 48)
+    assert groups['all']['covered'] == 0.5
+    with pytest.raises(ValueError, match='objects must be one of'):
+        track_errors(gt, results, objects='moving')

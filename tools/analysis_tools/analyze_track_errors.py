@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/analyze_track_errors.py GT_JSON \
         RESULTS_JSON [RESULTS_JSON ...] [--score-thr 0.3] [--iou-thr 0.5] \
-        [--min-gap 10]
+        [--min-gap 10] [--objects {all,always-present,partly-present}]
 
 GT_JSON is a YouTube-VIS annotation file (official or CocoVID layout); each
 RESULTS_JSON a results file (``results.json`` or a submission zip), e.g.
@@ -13,7 +13,9 @@ object, ID switches, best single track's video IoU against perfect
 linking's), objects covered (video IoU >= --iou-thr) by one track and if
 linked perfectly, missed objects (and those only a track below
 --score-thr covers), wrong classes, and returns after an absence of at
-least --min-gap frames with how many keep their track.
+least --min-gap frames with how many keep their track. ``--objects``
+counts one group of objects: those present in every frame of their video,
+or those that enter, leave or come back (all objects are still matched).
 ``mmseqformer.evaluation.functional.track_errors`` defines each column.
 """
 import argparse
@@ -26,6 +28,7 @@ sys.path.insert(0,
 
 from mmseqformer.benchmark.markdown import markdown_table, number_cell
 from mmseqformer.evaluation.functional import (DEFAULT_SCORE_THR,
+                                               OBJECT_GROUPS,
                                                load_ground_truth, load_results,
                                                track_errors)
 from mmseqformer.utils import report_user_errors
@@ -67,6 +70,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=int,
         default=10,
         help='shortest absence (frames) counted as a return')
+    parser.add_argument(
+        '--objects',
+        choices=list(OBJECT_GROUPS),
+        default='all',
+        help='the objects counted: all, those present in every frame of '
+        'their video, or those that enter, leave or come back')
     return parser.parse_args(argv)
 
 
@@ -98,9 +107,12 @@ def main(argv=None) -> None:
             iou_thr=args.iou_thr,
             min_gap=args.min_gap,
             gt_source=args.gt,
-            results_source=path).summary()
+            results_source=path,
+            objects=args.objects).summary()
         rows.append(table_row(osp.basename(path), summary))
-    print(f'{args.gt}: {summary["objects"]} objects; shown tracks score >= '
+    group = '' if args.objects == 'all' else f' ({args.objects})'
+    print(f'{args.gt}: {summary["objects"]} objects{group}; shown tracks '
+          f'score >= '
           f'{args.score_thr}, matches at mask IoU >= {args.iou_thr}, '
           f'returns after >= {args.min_gap} absent frames')
     print(markdown_table(['results'] + list(COLUMNS), rows))

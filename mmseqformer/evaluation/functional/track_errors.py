@@ -34,12 +34,19 @@ ID switch is a change of the matched track between two consecutive matched
 frames of one object. Video IoU pools the frames: for track ``p`` and
 object ``g``, ``sum_t inter / (area_p + area_g - sum_t inter)``.
 
+The breakdown can count one group of objects (``objects=``, see
+:data:`OBJECT_GROUPS`): those present in every frame of their video, or
+those that enter, leave or come back. Every object still takes part in the
+frame matches, so a group's columns are what the same results score on
+those objects, and ``frame_precision`` stays the share of all shown masks
+that match some object.
+
 Shape legend: ``P`` entries of a video, ``G`` objects of a video, ``T``
 frames.
 """
 from collections import defaultdict
 from dataclasses import asdict, dataclass, fields
-from typing import Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import pycocotools.mask as mask_util
@@ -57,7 +64,9 @@ class TrackErrors:
         objects (int): Ground-truth tracks with a mask in some frame.
         gt_masks (int): Ground-truth (frame, object) masks.
         shown_masks (int): Non-empty (frame, shown track) masks.
-        matched_masks (int): Frame matches.
+        matched_masks (int): Frame matches of the counted objects.
+        matched_shown_masks (int): Frame matches of any object (all
+            objects take part in the matching, counted or not).
         best_track_iou_sum (float): Summed over objects, the best video
             IoU of one shown track.
         linked_iou_sum (float): Summed over objects, the video IoU of
@@ -87,6 +96,7 @@ class TrackErrors:
     gt_masks: int = 0
     shown_masks: int = 0
     matched_masks: int = 0
+    matched_shown_masks: int = 0
     best_track_iou_sum: float = 0.0
     linked_iou_sum: float = 0.0
     covered: int = 0
@@ -115,7 +125,7 @@ class TrackErrors:
 
         return dict(
             frame_recall=ratio(self.matched_masks, self.gt_masks),
-            frame_precision=ratio(self.matched_masks, self.shown_masks),
+            frame_precision=ratio(self.matched_shown_masks, self.shown_masks),
             best_track_iou=ratio(self.best_track_iou_sum, self.objects),
             linked_iou=ratio(self.linked_iou_sum, self.objects),
             covered=ratio(self.covered, self.objects),
@@ -128,6 +138,15 @@ class TrackErrors:
                            'wrong_class', 'returns', 'returns_matched',
                            'returns_reidentified')
             })
+
+
+#: Groups of ground-truth objects a breakdown can count, by the frames of
+#: its video where the object is present ((T, ) bool -> counted).
+OBJECT_GROUPS: Dict[str, Callable[[np.ndarray], bool]] = {
+    'all': lambda present: True,
+    'always-present': lambda present: bool(present.all()),
+    'partly-present': lambda present: not present.all(),
+}
 
 
 def absences(present: Sequence[bool], min_gap: int) -> List[tuple]:
@@ -194,9 +213,14 @@ def video_iou_matrix(pred_segms: List[list], true_segms: List[list],
     ])
 
 
-def video_track_errors(entries: List[dict], shown: Sequence[bool],
-                       objects: List[dict], num_frames: int, iou_thr: float,
-                       min_gap: int) -> TrackErrors:
+def video_track_errors(
+        entries: List[dict],
+        shown: Sequence[bool],
+        objects: List[dict],
+        num_frames: int,
+        iou_thr: float,
+        min_gap: int,
+        counted: Optional[Sequence[bool]] = None) -> TrackErrors:
     """:class:`TrackErrors` of one video.
 
     Args:
@@ -207,10 +231,15 @@ def video_track_errors(entries: List[dict], shown: Sequence[bool],
         num_frames (int): T.
         iou_thr (float): Lowest IoU of a match (frame or video).
         min_gap (int): Shortest absence counted as a return.
+        counted (Sequence[bool], optional): (G, ) the objects the columns
+            count; all when None. All objects take part in the matching.
     """
     errors = TrackErrors()
     shown = np.asarray(shown, dtype=bool)
     num_p, num_g = len(entries), len(objects)
+    counted = np.ones(
+        num_g, dtype=bool) if counted is None else np.asarray(
+            counted, dtype=bool)
     overlaps = [
         frame_overlaps([e['segmentations'] for e in entries],
                        [o['segmentations'] for o in objects], frame)
@@ -223,7 +252,7 @@ def video_track_errors(entries: List[dict], shown: Sequence[bool],
     matches = np.full((num_frames, num_g), -1)  # matched entry or -1
     for frame, overlap in enumerate(overlaps):
         linked_union += overlap.true_areas
-        errors.gt_masks += int((overlap.true_areas > 0).sum())
+        errors.gt_masks += int(((overlap.true_areas > 0) & counted).sum())
         candidates = np.flatnonzero(shown & (overlap.pred_areas > 0))
         errors.shown_masks += len(candidates)
         if not len(candidates) or not (overlap.true_areas > 0).any():
@@ -234,13 +263,14 @@ def video_track_errors(entries: List[dict], shown: Sequence[bool],
             entry = candidates[row]
             if overlap.ious[entry, col] >= iou_thr:
                 matches[frame, col] = entry
-                errors.matched_masks += 1
+                errors.matched_shown_masks += 1
+                errors.matched_masks += int(counted[col])
                 inter = overlap.inters[entry, col]
                 linked_inter[col] += inter
                 linked_union[col] += overlap.pred_areas[entry] - inter
     for g, track in enumerate(objects):
         present = [mask is not None for mask in track['segmentations']]
-        if not any(present):
+        if not counted[g] or not any(present):
             continue
         errors.objects += 1
         shown_ious = np.where(shown, video_iou[:, g], -1.0)
@@ -280,7 +310,8 @@ def track_errors(gt: dict,
                  iou_thr: float = 0.5,
                  min_gap: int = 10,
                  gt_source: str = 'the ground truth',
-                 results_source: str = 'the predictions') -> TrackErrors:
+                 results_source: str = 'the predictions',
+                 objects: str = 'all') -> TrackErrors:
     """The breakdown of the module docstring for a whole set.
 
     Args:
@@ -293,10 +324,16 @@ def track_errors(gt: dict,
         min_gap (int): Shortest absence, in frames, counted as a return.
         gt_source (str): Name of the ground truth in error messages.
         results_source (str): Name of the results in error messages.
+        objects (str): The group of objects counted, a key of
+            :data:`OBJECT_GROUPS`. Defaults to ``'all'``.
 
     Returns:
         TrackErrors: Summed over the videos.
     """
+    if objects not in OBJECT_GROUPS:
+        raise ValueError(f'objects must be one of {sorted(OBJECT_GROUPS)}, '
+                         f'got {objects!r}')
+    in_group = OBJECT_GROUPS[objects]
     gt = check_ground_truth(gt, gt_source)
     checked = check_results(results, gt, results_source)
     decided = {
@@ -311,7 +348,12 @@ def track_errors(gt: dict,
     total = TrackErrors()
     for video in gt['videos']:
         entries = entries_by_video[video['id']]
+        tracks = objects_by_video[video['id']]
+        counted = [
+            in_group(np.array([s is not None for s in t['segmentations']]))
+            for t in tracks
+        ]
         total += video_track_errors(
-            entries, [id(entry) in decided for entry in entries],
-            objects_by_video[video['id']], video['length'], iou_thr, min_gap)
+            entries, [id(entry) in decided for entry in entries], tracks,
+            video['length'], iou_thr, min_gap, counted)
     return total
