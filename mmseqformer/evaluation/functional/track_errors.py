@@ -14,7 +14,10 @@ can be analysed the same way):
   object, ``id_switches``; ``best_track_iou`` is the video IoU of the best
   single track, ``linked_iou`` what perfect linking of the same per-frame
   matches would reach; ``covered`` / ``covered_if_linked`` the share of
-  objects at video IoU >= ``iou_thr`` each way)
+  objects at video IoU >= ``iou_thr`` each way). With a low ``score_thr``
+  two near-duplicate tracks on one object can take turns as its frame
+  match, which counts as fragments and switches though either track alone
+  covers it; ``covered`` is not fooled by that.
 - **scoring**: objects that no shown track matches in any frame
   (``missed``), and of those the ones a track scoring below the threshold
   would have covered (``below_thr``)
