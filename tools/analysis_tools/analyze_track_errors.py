@@ -112,8 +112,7 @@ def main(argv=None) -> None:
         rows.append(table_row(osp.basename(path), summary))
     group = '' if args.objects == 'all' else f' ({args.objects})'
     print(f'{args.gt}: {summary["objects"]} objects{group}; shown tracks '
-          f'score >= '
-          f'{args.score_thr}, matches at mask IoU >= {args.iou_thr}, '
+          f'score >= {args.score_thr}, matches at mask IoU >= {args.iou_thr}, '
           f'returns after >= {args.min_gap} absent frames')
     print(markdown_table(['results'] + list(COLUMNS), rows))
 

@@ -49,7 +49,7 @@ frames.
 """
 from collections import defaultdict
 from dataclasses import asdict, dataclass, fields
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Sequence
 
 import numpy as np
 import pycocotools.mask as mask_util
@@ -217,13 +217,14 @@ def video_iou_matrix(pred_segms: List[list], true_segms: List[list],
 
 
 def video_track_errors(
-        entries: List[dict],
-        shown: Sequence[bool],
-        objects: List[dict],
-        num_frames: int,
-        iou_thr: float,
-        min_gap: int,
-        counted: Optional[Sequence[bool]] = None) -> TrackErrors:
+    entries: List[dict],
+    shown: Sequence[bool],
+    objects: List[dict],
+    num_frames: int,
+    iou_thr: float,
+    min_gap: int,
+    in_group: Callable[[np.ndarray],
+                       bool] = OBJECT_GROUPS['all']) -> TrackErrors:
     """:class:`TrackErrors` of one video.
 
     Args:
@@ -234,15 +235,17 @@ def video_track_errors(
         num_frames (int): T.
         iou_thr (float): Lowest IoU of a match (frame or video).
         min_gap (int): Shortest absence counted as a return.
-        counted (Sequence[bool], optional): (G, ) the objects the columns
-            count; all when None. All objects take part in the matching.
+        in_group (Callable): Whether the columns count an object, from its
+            (T, ) presence (a value of :data:`OBJECT_GROUPS`; all by
+            default). All objects take part in the matching.
     """
     errors = TrackErrors()
     shown = np.asarray(shown, dtype=bool)
     num_p, num_g = len(entries), len(objects)
-    counted = np.ones(
-        num_g, dtype=bool) if counted is None else np.asarray(
-            counted, dtype=bool)
+    present = np.array([[mask is not None for mask in track['segmentations']]
+                        for track in objects],
+                       dtype=bool).reshape(num_g, num_frames)
+    counted = np.array([in_group(row) for row in present], dtype=bool)
     overlaps = [
         frame_overlaps([e['segmentations'] for e in entries],
                        [o['segmentations'] for o in objects], frame)
@@ -272,8 +275,7 @@ def video_track_errors(
                 linked_inter[col] += inter
                 linked_union[col] += overlap.pred_areas[entry] - inter
     for g, track in enumerate(objects):
-        present = [mask is not None for mask in track['segmentations']]
-        if not counted[g] or not any(present):
+        if not counted[g] or not present[g].any():
             continue
         errors.objects += 1
         shown_ious = np.where(shown, video_iou[:, g], -1.0)
@@ -296,7 +298,7 @@ def video_track_errors(
             errors.missed += 1
             errors.below_thr += int(
                 ((~shown) & (video_iou[:, g] >= iou_thr)).any())
-        for before, after in absences(present, min_gap):
+        for before, after in absences(present[g], min_gap):
             errors.returns += 1
             earlier = matches[:before + 1, g]
             later = matches[after:, g]
@@ -336,7 +338,6 @@ def track_errors(gt: dict,
     if objects not in OBJECT_GROUPS:
         raise ValueError(f'objects must be one of {sorted(OBJECT_GROUPS)}, '
                          f'got {objects!r}')
-    in_group = OBJECT_GROUPS[objects]
     gt = check_ground_truth(gt, gt_source)
     checked = check_results(results, gt, results_source)
     decided = {
@@ -351,12 +352,8 @@ def track_errors(gt: dict,
     total = TrackErrors()
     for video in gt['videos']:
         entries = entries_by_video[video['id']]
-        tracks = objects_by_video[video['id']]
-        counted = [
-            in_group(np.array([s is not None for s in t['segmentations']]))
-            for t in tracks
-        ]
         total += video_track_errors(
-            entries, [id(entry) in decided for entry in entries], tracks,
-            video['length'], iou_thr, min_gap, counted)
+            entries, [id(entry) in decided
+                      for entry in entries], objects_by_video[video['id']],
+            video['length'], iou_thr, min_gap, OBJECT_GROUPS[objects])
     return total
