@@ -210,7 +210,8 @@ def stream_vis(model: nn.Module,
               and the above.
             - ``clips``: clips of ``clip_length`` (5) frames overlapping by
               ``overlap`` (1), each yielded when decided (latency
-              clip_length - 1); linked by similarity and mask IoU. Options
+              clip_length - 1); linked frame by frame, by similarity and
+              mask IoU with the frame before. Options
               as ``window`` otherwise.
             - ``offline``: the whole video (official), yielded after the
               end; ``chunk_size`` as in :func:`inference_vis`.

@@ -84,7 +84,7 @@ def test_dissimilar_embeddings_do_not_continue_a_track():
     assert linker.link(unit(0.8, 0.6)[None], 1).tolist() == [1]
 
 
-def test_extra_affinity_is_averaged_with_the_similarity():
+def test_extra_affinity_averaged_with_the_similarity_can_decide():
     linker = TrackLinker(similarity_thr=0.75)
     linker.link(torch.stack([unit(1, 0), unit(0, 1)]), 0)
     # Both new instances look like track 0 (cos 1 and 0.8), but the mask
@@ -93,6 +93,27 @@ def test_extra_affinity_is_averaged_with_the_similarity():
     iou = torch.tensor([[0.9, 0.0], [0.0, 1.0]])
     # Track 1: (0.6 + 1.0) / 2 = 0.8 >= 0.75 for the second instance.
     assert linker.link(embeddings, 1, iou).tolist() == [0, 1]
+
+
+@pytest.mark.parametrize('iou', [0.0, 0.4, 1.0])
+def test_extra_affinity_never_lowers_the_similarity(iou):
+    linker = TrackLinker(similarity_thr=0.7)
+    linker.link(unit(1, 0)[None], 0)
+    # cos 0.8 continues the track by itself; a low IoU (the query had no
+    # mask in the frame before) must not take that away.
+    ids = linker.link(unit(0.8, 0.6)[None], 1, torch.tensor([[iou]]))
+    assert ids.tolist() == [0]
+
+
+def test_extra_affinity_raises_a_similarity_below_the_threshold():
+    linker = TrackLinker(similarity_thr=0.7)
+    linker.link(unit(1, 0)[None], 0)
+    low = unit(0.6, 0.8)[None]  # cos 0.6 < 0.7
+    assert linker.link(low, 1, torch.tensor([[0.0]])).tolist() == [1]
+    # Continued by (0.6 + 0.9) / 2 = 0.75 (track 1 is the active one now).
+    linker = TrackLinker(similarity_thr=0.7)
+    linker.link(unit(1, 0)[None], 0)
+    assert linker.link(low, 1, torch.tensor([[0.9]])).tolist() == [0]
 
 
 def test_bad_options_are_refused():

@@ -1,5 +1,5 @@
-from .causal_inference import (CausalInference, ClipInference, OnlineInference,
-                               WindowInference)
+from .causal_inference import (CausalInference, ClipInference, LinkedInference,
+                               OnlineInference, WindowInference)
 from .offline_inference import OfflineVideoInference
 from .seqformer import SeqFormer
 from .video_engine import FrameRecord, SeqFormerEngine
@@ -10,8 +10,8 @@ from .video_postprocess import VIDEO_TEST_CFG, VideoSelection, video_test_cfg
 
 __all__ = [
     'SeqFormer', 'VideoInference', 'FrameOutput', 'OfflineVideoInference',
-    'CausalInference', 'OnlineInference', 'WindowInference', 'ClipInference',
-    'MODES', 'VIDEO_INFERENCES', 'build_video_inference', 'check_mode',
-    'VideoSelection', 'VIDEO_TEST_CFG', 'video_test_cfg', 'FrameRecord',
-    'SeqFormerEngine', 'register_mode', 'mode_option_names'
+    'CausalInference', 'LinkedInference', 'OnlineInference', 'WindowInference',
+    'ClipInference', 'MODES', 'VIDEO_INFERENCES', 'build_video_inference',
+    'check_mode', 'VideoSelection', 'VIDEO_TEST_CFG', 'video_test_cfg',
+    'FrameRecord', 'SeqFormerEngine', 'register_mode', 'mode_option_names'
 ]

@@ -12,14 +12,16 @@ features build the instance queries and in when a frame is decided:
   are those of whole-video inference.
 - :class:`WindowInference` (latency 0): exact SeqFormer over the last W
   frames (their instance-path features and frame logits are kept, not
-  their mask features); ids linked from step to step by
-  :class:`TrackLinker` on each instance's query and its features in the
-  current frame (continuation, then re-identification of lost tracks from
-  a memory of them).
+  their mask features); ids linked from frame to frame.
 - :class:`ClipInference` (latency k - 1): SeqFormer over clips of k frames
-  that overlap by o frames (the shared frames are not encoded again); clips
-  linked as the window's steps (query and features in the clip's frames),
-  the similarity averaged with mask IoU on the shared frames.
+  that overlap by o frames (the shared frames are not encoded again); ids
+  linked from frame to frame, helped by the clip's masks in the frame
+  before.
+
+The window and clip modes link alike (:class:`LinkedInference`): each
+decided frame is a step of :class:`TrackLinker` on each shown instance's
+query and its features in the frame (continuation, then re-identification
+of lost tracks from a memory of them).
 
 Per-frame selection (all three): each query's best class and its
 probability; of the ``max_per_frame`` best queries with a probability of at
@@ -188,38 +190,57 @@ class OnlineInference(CausalInference):
                                  queries[shown]))]
 
 
-@register_mode('window')
-class WindowInference(CausalInference):
-    """SeqFormer over the last ``window`` frames, ids linked between
-    steps (latency 0).
+class LinkedInference(CausalInference):
+    """The shared part of the window and clip modes: ids from a
+    :class:`TrackLinker`, each decided frame one step of it, its shown
+    instances compared by their descriptors (their instance query and
+    their query's features in the frame).
 
     Args:
         model: The model (see :class:`VideoInference`).
-        window (int): W, frames that build the instance queries.
-        **kwargs: The linking options of :class:`TrackLinker`
-            (``similarity_thr``: lowest similarity that continues a track;
-            ``reid_thr``, ``max_tracks``, ``max_lost``), then
-            ``num_frames``,
-            ``max_per_frame``, ``score_thr``, ``duplicate_iou``,
-            ``soft_duplicates`` (False: a duplicate would take over tracks),
-            ``amp``.
+        similarity_thr (float): Lowest affinity that continues a track.
+        reid_thr (float): Lowest similarity with a lost track's memory
+            that re-identifies it.
+        max_tracks (int): Most tracks remembered.
+        max_lost (int, optional): Frames a track may go unseen; None: as
+            long as it is remembered.
+        **kwargs: ``num_frames``, ``max_per_frame``, ``score_thr``,
+            ``duplicate_iou``, ``soft_duplicates`` (False: a duplicate
+            would take over tracks), ``amp``.
     """
 
     def __init__(self,
                  model,
-                 window: int = 8,
                  similarity_thr: float = LINK_DEFAULTS['similarity_thr'],
                  reid_thr: float = LINK_DEFAULTS['reid_thr'],
                  max_tracks: int = LINK_DEFAULTS['max_tracks'],
                  max_lost: Optional[int] = LINK_DEFAULTS['max_lost'],
                  **kwargs) -> None:
         super().__init__(model, **kwargs)
+        self.linker = TrackLinker(similarity_thr, reid_thr, max_tracks,
+                                  max_lost)
+
+
+@register_mode('window')
+class WindowInference(LinkedInference):
+    """SeqFormer over the last ``window`` frames, ids linked between
+    frames (latency 0).
+
+    Args:
+        model: The model (see :class:`VideoInference`).
+        window (int): W, frames that build the instance queries.
+        **kwargs: The linking options of :class:`LinkedInference`
+            (``similarity_thr``, ``reid_thr``, ``max_tracks``,
+            ``max_lost``), then ``num_frames``, ``max_per_frame``,
+            ``score_thr``, ``duplicate_iou``, ``soft_duplicates``, ``amp``.
+    """
+
+    def __init__(self, model, window: int = 8, **kwargs) -> None:
+        super().__init__(model, **kwargs)
         if window < 1:
             raise ValueError(f'window must be >= 1, got {window}')
         # Instance-path inputs of the last W frames (no mask features).
         self.frames = deque(maxlen=window)
-        self.linker = TrackLinker(similarity_thr, reid_thr, max_tracks,
-                                  max_lost)
 
     @torch.no_grad()
     def _add_frame(self, frame: FrameRecord) -> List[FrameOutput]:
@@ -243,34 +264,38 @@ class WindowInference(CausalInference):
 
 
 @register_mode('clips')
-class ClipInference(CausalInference):
+class ClipInference(LinkedInference):
     """SeqFormer on clips of ``clip_length`` frames overlapping by
     ``overlap`` frames, linked into tracks (latency ``clip_length - 1``).
 
     Every frame goes through the encoder and the box path once; the
     frames a clip shares with the next are kept with their mask features
-    and decided by the first clip. Linking averages the cosine similarity
-    of instance queries with the mask IoU on the shared frames.
+    and decided by the first clip. Each new frame of a clip is one step
+    of the linker (:class:`LinkedInference`). The clip also has its
+    queries' masks in the frame before (its own, or the one it shares
+    with the last clip): an active track's similarity is raised to its
+    mean with the IoU between the instance's mask there and the mask the
+    track was given there, where that mean is higher. So a query that
+    takes an object over inside a clip (its duplicate until then)
+    continues the object's track even where the two queries' descriptors
+    differ, and a query whose mask was empty in the frame before keeps
+    its similarity. Linking whole clips one to one split such objects in
+    two (docs/notes/causal_modes.md).
 
     Args:
         model: The model (see :class:`VideoInference`).
         clip_length (int): k, frames per clip.
         overlap (int): o, frames shared by consecutive clips (< k).
-        **kwargs: The linking options of :class:`TrackLinker`
-            (``similarity_thr``: lowest affinity that continues a track;
-            ``reid_thr``, ``max_tracks``, ``max_lost``), then
-            ``num_frames``, ``max_per_frame``, ``score_thr``,
-            ``duplicate_iou``, ``soft_duplicates`` (False), ``amp``.
+        **kwargs: The linking options of :class:`LinkedInference`
+            (``similarity_thr``, ``reid_thr``, ``max_tracks``,
+            ``max_lost``), then ``num_frames``, ``max_per_frame``,
+            ``score_thr``, ``duplicate_iou``, ``soft_duplicates``, ``amp``.
     """
 
     def __init__(self,
                  model,
                  clip_length: int = 5,
                  overlap: int = 1,
-                 similarity_thr: float = LINK_DEFAULTS['similarity_thr'],
-                 reid_thr: float = LINK_DEFAULTS['reid_thr'],
-                 max_tracks: int = LINK_DEFAULTS['max_tracks'],
-                 max_lost: Optional[int] = LINK_DEFAULTS['max_lost'],
                  **kwargs) -> None:
         super().__init__(model, **kwargs)
         if clip_length < 1 or not 0 <= overlap < clip_length:
@@ -278,12 +303,10 @@ class ClipInference(CausalInference):
                              f'clip_length, got {clip_length} and {overlap}')
         self.clip_length, self.overlap = clip_length, overlap
         self.latency = clip_length - 1
-        self.linker = TrackLinker(similarity_thr, reid_thr, max_tracks,
-                                  max_lost)
         self.buffer: List[FrameRecord] = []
         self.decided = 0  # frames before this one are decided
-        # Masks of the decided shared frames, per track: (o, H, W).
-        self.shared_masks: dict = {}
+        # Masks of the tracks shown in the last decided frame: (H, W).
+        self.previous_masks: dict = {}
 
     def frames_wanted(self) -> int:
         return self.clip_length - sum(len(r) for r in self.buffer)
@@ -302,44 +325,67 @@ class ClipInference(CausalInference):
 
     @torch.no_grad()
     def _decide(self) -> List[FrameOutput]:
-        """Decide the clip in the buffer; keep its last ``overlap``
-        frames for the next clip."""
+        """Decide the clip in the buffer, frame by frame; keep its last
+        ``overlap`` frames for the next clip."""
         engine = self.engine
         clip = FrameRecord.cat(self.buffer)
         aggregations = engine.aggregate(engine.new_aggregations(), clip)
         cls_scores, inst_queries = engine.instance_queries(aggregations)
         scores, labels, queries = self._select(cls_scores)
         masks = engine.masks(clip, inst_queries, queries)  # (n, t, H, W)
-        shown, scores = self._shown(masks, queries, scores)
-        masks, scores, labels = masks[shown], scores[shown], labels[shown]
-        first_new = self.decided - clip.first_frame
-        last_frame = clip.first_frame + len(clip) - 1
-        ids = self.linker.link(
-            self._descriptors(inst_queries, clip, queries[shown]), last_frame,
-            self._shared_iou(masks[:, :first_new], last_frame))
-        outputs = [(clip.first_frame + t,
-                    frame_instances(masks[:, t], scores, labels, ids))
-                   for t in range(first_new, len(clip))]
-        self.decided = last_frame + 1
+        outputs = [
+            self._decide_frame(clip, t, inst_queries, queries, masks, scores,
+                               labels)
+            for t in range(self.decided - clip.first_frame, len(clip))
+        ]
+        self.decided = clip.first_frame + len(clip)
         keep = min(self.overlap, len(clip))
         self.buffer = [clip.frames(len(clip) -
                                    keep, len(clip))] if keep else []
-        self.shared_masks = {
-            int(track): masks[index, len(clip) - keep:]
-            for index, track in enumerate(ids)
-        }
         return outputs
 
-    def _shared_iou(self, masks: Tensor, frame_index: int) -> Optional[Tensor]:
-        """(n, m) IoU on the shared frames between this clip's instances
-        and the candidate tracks (zero for tracks not in the last clip);
-        None when the clips share no frame."""
-        if masks.shape[1] == 0:
-            return None
+    def _decide_frame(self, clip: FrameRecord, t: int, inst_queries: Tensor,
+                      queries: Tensor, masks: Tensor, scores: Tensor,
+                      labels: Tensor) -> FrameOutput:
+        """Frame ``t`` of the clip, linked as one step.
+
+        Args:
+            clip (FrameRecord): The clip.
+            t (int): The frame's index in the clip.
+            inst_queries (Tensor): (Q, C) the clip's instance queries.
+            queries (Tensor): (n, ) the selected queries.
+            masks (Tensor): (n, t, H, W) their bool masks in the clip.
+            scores (Tensor): (n, ) their scores.
+            labels (Tensor): (n, ) their labels.
+        """
+        frame_index = clip.first_frame + t
+        shown, scores = self._shown(masks[:, t], queries, scores)
+        masks = masks[shown]
+        # The frame before, if in the clip, is decided (by this clip or
+        # the last one).
+        iou = self._previous_iou(masks[:, t - 1], frame_index) if t else None
+        ids = self.linker.link(
+            self._descriptors(inst_queries, clip.frames(t, t + 1),
+                              queries[shown]), frame_index, iou)
+        self.previous_masks = dict(zip(ids.tolist(), masks[:, t]))
+        return (frame_index,
+                frame_instances(masks[:, t], scores[shown], labels[shown],
+                                ids))
+
+    def _previous_iou(self, masks: Tensor, frame_index: int) -> Tensor:
+        """(n, m) IoU between the instances' masks in the frame before
+        ``frame_index`` and those the candidate tracks were given there
+        (zero for tracks not shown there).
+
+        Args:
+            masks (Tensor): (n, H, W) bool, this clip's masks of the
+                instances in the frame before.
+            frame_index (int): The frame being decided.
+        """
         candidates = self.linker.candidates(frame_index)
         iou = masks.new_zeros((len(masks), len(candidates)), dtype=torch.float)
         for col, track in enumerate(candidates):
-            previous = self.shared_masks.get(track)
+            previous = self.previous_masks.get(track)
             if previous is None:
                 continue
             inter = (masks & previous[None]).flatten(1).sum(1).float()

@@ -8,8 +8,9 @@ life. Each step matches in two rounds of Hungarian matching:
 
 1. **Continuation**: the *active* tracks (those of the previous step) by
    the cosine similarity of the instance with the track's latest embedding,
-   averaged with any other affinity the caller has (e.g. mask IoU on the
-   frames two clips share); a match needs ``similarity_thr``.
+   or, where it is higher, its mean with another affinity the caller has
+   (the clip mode's mask IoU in the frame before); a match needs
+   ``similarity_thr``.
 2. **Re-identification**: the instances round 1 left over against the
    *lost* tracks (remembered, not in the previous step) by the cosine
    similarity with their memory; a match needs ``reid_thr``.
@@ -112,7 +113,7 @@ class TrackLinker:
         self.next_id = 0
 
     def candidates(self, frame_index: int) -> List[int]:
-        """Ids of the tracks that can be continued at ``frame_index``, in
+        """Ids of the tracks that can be matched at ``frame_index``, in
         a fixed order (tracks past ``max_lost`` are forgotten here)."""
         if self.max_lost is not None:
             for track in [
@@ -136,9 +137,9 @@ class TrackLinker:
             embeddings (Tensor): (n, C) the instances' embeddings.
             frame_index (int): The step's last frame.
             extra_affinity (Tensor, optional): (n, m) another affinity in
-                [0, 1] to the tracks of :meth:`candidates` (same order),
-                averaged with the cosine similarity in the continuation
-                round.
+                [0, 1] to the tracks of :meth:`candidates` (same order):
+                in the continuation round, its mean with the cosine
+                similarity replaces the similarity where it is higher.
 
         Returns:
             Tensor: (n, ) long ids, stable across steps.
@@ -154,8 +155,11 @@ class TrackLinker:
                 [self.tracks[candidates[c]].latest for c in active])
             affinity = units @ latest.T
             if extra_affinity is not None:
-                affinity = (affinity +
-                            extra_affinity[:, active].to(affinity)) / 2
+                # A bonus, never a penalty: an instance whose query had
+                # no mask in the frame before (IoU 0) keeps its similarity.
+                affinity = torch.maximum(
+                    affinity,
+                    (affinity + extra_affinity[:, active].to(affinity)) / 2)
             for row, col in hungarian(affinity, self.similarity_thr):
                 ids[row] = candidates[active[col]]
         # 2. Re-identification with the lost tracks' memories.
