@@ -83,6 +83,32 @@ def test_a_return_taken_by_a_new_track_is_a_fragment_and_a_switch():
     assert summary['covered'] == 1 and summary['covered_if_linked'] == 1
     assert (summary['returns'], summary['returns_matched'],
             summary['returns_reidentified']) == (1, 1, 0)
+    assert summary['returns_to_other_track'] == 0  # a new track
+
+
+def test_a_return_taken_by_another_objects_track_is_counted():
+    # A second object in frames 5-10; track 1 follows it, then takes the
+    # returning object (as a linker continuing the wrong track would).
+    other = box_mask(18, 8, 26, 16)
+    gt = ground_truth([(1, track({t: OBJECT
+                                  for t in BEFORE + AFTER})),
+                       (1, track({t: other
+                                  for t in range(5, 11)}))])
+    results = [
+        entry(track({t: OBJECT
+                     for t in BEFORE})),
+        entry(
+            track({
+                **{t: other
+                   for t in range(5, 11)},
+                **{t: OBJECT
+                   for t in AFTER}
+            }))
+    ]
+    summary = track_errors(gt, results).summary()
+    assert (summary['returns'], summary['returns_matched'],
+            summary['returns_reidentified'],
+            summary['returns_to_other_track']) == (1, 1, 0, 1)
 
 
 def test_a_return_kept_by_its_track_is_reidentified():

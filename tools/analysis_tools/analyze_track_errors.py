@@ -13,7 +13,8 @@ object, ID switches, best single track's video IoU against perfect
 linking's), objects covered (video IoU >= --iou-thr) by one track and if
 linked perfectly, missed objects (and those only a track below
 --score-thr covers), wrong classes, and returns after an absence of at
-least --min-gap frames with how many keep their track. ``--objects``
+least --min-gap frames with how many keep their track and how many go to
+a track that followed another object before. ``--objects``
 counts one group of objects: those present in every frame of their video,
 or those that enter, leave or come back (all objects are still matched).
 ``mmseqformer.evaluation.functional.track_errors`` defines each column.
@@ -47,6 +48,7 @@ COLUMNS = {
     'below thr': 'below_thr',
     'wrong class': 'wrong_class',
     'returns kept / matched / all': None,
+    "returns to another's track": 'returns_to_other_track',
 }
 
 

@@ -26,7 +26,11 @@ can be analysed the same way):
 - **returns**: an object absent for at least ``min_gap`` frames that comes
   back (``returns``): is it matched, after the gap, by the track that
   matched it before (``returns_reidentified``)? ``returns_matched`` counts
-  the returns matched on both sides.
+  the returns matched on both sides; ``returns_to_other_track`` those of
+  them first matched after the gap by a track that had matched another
+  object before (a track carried over from another object, where a
+  linker continued or re-identified the wrong track, rather than a new
+  one).
 
 Definitions: the *shown tracks* are the hard decisions of the identity
 metrics (:func:`.select_hard_decisions`: score >= ``score_thr``, one class
@@ -94,6 +98,9 @@ class TrackErrors:
             before the absence and in some frame after it.
         returns_reidentified (int): Of those, the returns matched by the
             same track on both sides.
+        returns_to_other_track (int): Of the matched returns that are not
+            re-identified, those first matched after the absence by a
+            track that matched another object before it.
     """
     objects: int = 0
     gt_masks: int = 0
@@ -113,6 +120,7 @@ class TrackErrors:
     returns: int = 0
     returns_matched: int = 0
     returns_reidentified: int = 0
+    returns_to_other_track: int = 0
 
     def __iadd__(self, other: 'TrackErrors') -> 'TrackErrors':
         for field in fields(self):
@@ -139,7 +147,7 @@ class TrackErrors:
                 for key, value in asdict(self).items()
                 if key in ('objects', 'id_switches', 'missed', 'below_thr',
                            'wrong_class', 'returns', 'returns_matched',
-                           'returns_reidentified')
+                           'returns_reidentified', 'returns_to_other_track')
             })
 
 
@@ -306,6 +314,10 @@ def video_track_errors(
             if len(earlier) and len(later):
                 errors.returns_matched += 1
                 errors.returns_reidentified += int(earlier[-1] == later[0])
+                if earlier[-1] != later[0]:
+                    others = np.delete(matches[:after], g, axis=1)
+                    errors.returns_to_other_track += int(
+                        (others == later[0]).any())
     return errors
 
 
