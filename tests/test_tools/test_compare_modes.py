@@ -100,10 +100,12 @@ def test_tables_of_annotated_sets(long_root, tiny_checkpoint, tmp_path):
     rows = table_rows(printed)
     assert [row[0] for row in rows] == ['offline.json', 'window-2.json']
     for row in rows:
-        # 11 numbers (n/a where nothing matched), then the returns.
-        assert len(row) == 13 and all(
+        # 11 numbers (n/a where nothing matched), then the returns kept /
+        # matched / all, and those gone to another object's track.
+        assert len(row) == 14 and all(
             NUMBER.match(cell) or cell == 'n/a' for cell in row[1:12]), row
         assert re.match(r'^\d+ / \d+ / \d+$', row[12]), row
+        assert re.match(r'^\d+$', row[13]), row
 
 
 @pytest.mark.slow
