@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from mmseqformer.models.vis import build_video_inference
+from mmseqformer.models.vis.causal_inference import mask_iou
 from mmseqformer.models.vis.video_engine import FrameRecord
 from mmseqformer.testing import noisy_tiny_vis_model
 
@@ -72,3 +73,19 @@ def test_a_query_unseen_in_the_frame_before_starts_a_track(model):
     # similarity, 0.4, so the track is not continued, and an active track
     # is no candidate for re-identification.
     assert decide_clip(model, duplicate_before=False) == [[0], [0], [1]]
+
+
+def test_mask_iou_is_the_brute_force_iou():
+    torch.manual_seed(0)
+    masks = torch.rand(4, 6, 7) > 0.5
+    others = torch.rand(3, 6, 7) > 0.6
+    others[2] = False
+    masks[3] = False
+    iou = mask_iou(masks, others)
+    for i in range(4):
+        for j in range(3):
+            inter = (masks[i] & others[j]).sum().item()
+            union = (masks[i] | others[j]).sum().item()
+            expected = inter / union if union else 0.0
+            assert iou[i, j].item() == pytest.approx(expected, abs=1e-7)
+    assert iou[3, 2] == 0  # both empty

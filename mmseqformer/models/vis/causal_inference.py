@@ -132,17 +132,14 @@ class CausalInference(VideoInference):
             tuple[Tensor, Tensor]: (n, ) bool, shown; (n, ) scores, those
             of kept duplicates decayed.
         """
-        flat = masks.flatten(1).float()
-        areas = flat.sum(1)
-        shown = areas > 0
+        shown = masks.flatten(1).any(1)
         scores = scores.clone()
         incumbent = [int(q) in self.shown_queries for q in queries.tolist()]
         # Incumbents first, each group best score first (stable sort).
         order = sorted(range(len(queries)), key=lambda i: not incumbent[i])
         kept = [index for index in order if shown[index]]
         if self.duplicate_iou < 1 and len(queries) > 1:
-            inter = flat @ flat.T
-            iou = inter / (areas[:, None] + areas[None] - inter).clamp(min=1)
+            iou = mask_iou(masks, masks)
             candidates, kept = kept, []
             for index in candidates:
                 # (A float32 tensor against the threshold: an IoU that rounds
@@ -384,11 +381,23 @@ class ClipInference(LinkedInference):
         """
         candidates = self.linker.candidates(frame_index)
         iou = masks.new_zeros((len(masks), len(candidates)), dtype=torch.float)
-        for col, track in enumerate(candidates):
-            previous = self.previous_masks.get(track)
-            if previous is None:
-                continue
-            inter = (masks & previous[None]).flatten(1).sum(1).float()
-            union = (masks | previous[None]).flatten(1).sum(1).float()
-            iou[:, col] = inter / union.clamp(min=1)
+        cols = [
+            col for col, track in enumerate(candidates)
+            if track in self.previous_masks
+        ]
+        if cols and len(masks):
+            iou[:, cols] = mask_iou(
+                masks,
+                torch.stack(
+                    [self.previous_masks[candidates[col]] for col in cols]))
         return iou
+
+
+def mask_iou(masks: Tensor, others: Tensor) -> Tensor:
+    """(n, m) IoU of bool masks (n, ...) with bool masks (m, ...) of the
+    same size (0 where both are empty). Float32 pixel counts: exact up to
+    2^24 pixels a mask."""
+    flat, other = masks.flatten(1).float(), others.flatten(1).float()
+    inter = flat @ other.T
+    union = flat.sum(1)[:, None] + other.sum(1)[None] - inter
+    return inter / union.clamp(min=1)
