@@ -110,7 +110,7 @@ def test_extra_affinity_raises_a_similarity_below_the_threshold():
     linker.link(unit(1, 0)[None], 0)
     low = unit(0.6, 0.8)[None]  # cos 0.6 < 0.7
     assert linker.link(low, 1, torch.tensor([[0.0]])).tolist() == [1]
-    # Continued by (0.6 + 0.9) / 2 = 0.75 (track 1 is the active one now).
+    # Continued by (0.6 + 0.9) / 2 = 0.75 (a fresh linker, track 0 active).
     linker = TrackLinker(similarity_thr=0.7)
     linker.link(unit(1, 0)[None], 0)
     assert linker.link(low, 1, torch.tensor([[0.9]])).tolist() == [0]
