@@ -7,7 +7,8 @@ import pycocotools.mask as mask_util
 import pytest
 
 from mmseqformer.evaluation.functional import (OBJECT_GROUPS, absences,
-                                               track_errors, video_iou_matrix)
+                                               centre_steps, track_errors,
+                                               video_iou_matrix)
 
 H, W, T = 20, 30, 18
 
@@ -208,7 +209,9 @@ def test_object_groups_count_their_objects_against_the_same_matches():
             for g, s in groups.items()} == {
                 'all': 2,
                 'always-present': 1,
-                'partly-present': 1
+                'partly-present': 1,
+                'fast-moving': 0,
+                'slow-moving': 2
             }
     always, partly = groups['always-present'], groups['partly-present']
     assert always['covered'] == 1 and always['fragments'] == 1
@@ -222,3 +225,34 @@ def test_object_groups_count_their_objects_against_the_same_matches():
     assert groups['all']['covered'] == 0.5
     with pytest.raises(ValueError, match='objects must be one of'):
         track_errors(gt, results, objects='moving')
+
+
+def test_centre_steps_skip_absences_and_fast_objects_are_grouped():
+    # Box centres (x, y) in pixels: frames 0, 1 and 3 (absent in 2).
+    boxes = {0: (2, 2, 8, 6), 1: (6, 4, 12, 8), 3: (20, 10, 26, 14)}
+    segms = track({t: box_mask(*box) for t, box in boxes.items()})
+    # One step (0 -> 1): 4 px right of 30, 2 px down of 20.
+    assert centre_steps(segms) == pytest.approx([math.hypot(4 / W, 2 / H)])
+    assert len(centre_steps(track({5: OBJECT}))) == 0
+    # A box moving 1 px a frame (1/30 of the width) is slow; 4 px is fast.
+    slow = track({t: box_mask(t, 2, t + 6, 8) for t in range(T)})
+    fast = track({t: box_mask(4 * t, 2, 4 * t + 6, 8) for t in range(6)})
+    gt = ground_truth([(1, slow), (2, fast)])
+    results = [entry(slow)]
+    groups = {
+        group: track_errors(gt, results, objects=group).summary()
+        for group in ('fast-moving', 'slow-moving')
+    }
+    assert groups['slow-moving']['objects'] == 1
+    assert groups['slow-moving']['covered'] == 1
+    assert groups['fast-moving']['objects'] == 1
+    assert groups['fast-moving']['missed'] == 1
+    counts = {
+        group: track_errors(gt, results, objects=group).summary()['objects']
+        for group in ('always-present+slow-moving',
+                      'always-present+fast-moving',
+                      'partly-present+fast-moving')
+    }
+    assert list(counts.values()) == [1, 0, 1]
+    with pytest.raises(ValueError, match="joined by '\\+'"):
+        track_errors(gt, results, objects='fast-moving+moving')

@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/analyze_track_errors.py GT_JSON \
         RESULTS_JSON [RESULTS_JSON ...] [--score-thr 0.3] [--iou-thr 0.5] \
-        [--min-gap 10] [--objects {all,always-present,partly-present}]
+        [--min-gap 10] [--objects GROUP]
 
 GT_JSON is a YouTube-VIS annotation file (official or CocoVID layout); each
 RESULTS_JSON a results file (``results.json`` or a submission zip), e.g.
@@ -15,8 +15,12 @@ linked perfectly, missed objects (and those only a track below
 --score-thr covers), wrong classes, and returns after an absence of at
 least --min-gap frames with how many keep their track and how many go to
 a track that followed another object before. ``--objects``
-counts one group of objects: those present in every frame of their video,
-or those that enter, leave or come back (all objects are still matched).
+counts one group of objects: those present in every frame of their video
+(``always-present``), those that enter, leave or come back
+(``partly-present``), those whose box centre moves at least a tenth of the
+frame between two consecutive frames (``fast-moving``) or the others
+(``slow-moving``), or those in several groups (``partly-present+fast-moving``);
+all objects are still matched.
 ``mmseqformer.evaluation.functional.track_errors`` defines each column.
 """
 import argparse
@@ -31,7 +35,7 @@ from mmseqformer.benchmark.markdown import markdown_table, number_cell
 from mmseqformer.evaluation.functional import (DEFAULT_SCORE_THR,
                                                OBJECT_GROUPS,
                                                load_ground_truth, load_results,
-                                               track_errors)
+                                               object_group, track_errors)
 from mmseqformer.utils import report_user_errors
 
 #: Column titles -> summary keys (fractions first, then counts).
@@ -50,6 +54,15 @@ COLUMNS = {
     'returns kept / matched / all': None,
     "returns to another's track": 'returns_to_other_track',
 }
+
+
+def checked_group(name: str) -> str:
+    """``--objects``: a group name or several joined by ``+``."""
+    try:
+        object_group(name)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return name
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -74,10 +87,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='shortest absence (frames) counted as a return')
     parser.add_argument(
         '--objects',
-        choices=list(OBJECT_GROUPS),
+        type=checked_group,
         default='all',
         help='the objects counted: all, those present in every frame of '
-        'their video, or those that enter, leave or come back')
+        'their video, those that enter, leave or come back, those that move '
+        "at least a tenth of the frame between two frames, or the others: "
+        f"{', '.join(OBJECT_GROUPS)}, or several joined by '+' (the "
+        "objects in all of them)")
     return parser.parse_args(argv)
 
 

@@ -43,10 +43,12 @@ object ``g``, ``sum_t inter / (area_p + area_g - sum_t inter)``.
 
 The breakdown can count one group of objects (``objects=``, see
 :data:`OBJECT_GROUPS`): those present in every frame of their video, or
-those that enter, leave or come back. Every object still takes part in the
-frame matches, so a group's columns are what the same results score on
-those objects, and ``frame_precision`` stays the share of all shown masks
-that match some object.
+those that enter, leave or come back; those that move at least
+:data:`FAST_STEP` of the frame between two consecutive frames, or the
+others. Every object still takes part in the frame matches, so a group's
+columns are what the same results score on those objects, and
+``frame_precision`` stays the share of all shown masks that match some
+object.
 
 Shape legend: ``P`` entries of a video, ``G`` objects of a video, ``T``
 frames.
@@ -151,13 +153,51 @@ class TrackErrors:
             })
 
 
+#: A step of at least this length (box centre to box centre between two
+#: consecutive frames where the object is present, as a fraction of the
+#: frame: ``hypot(dx / W, dy / H)``) makes an object fast-moving.
+FAST_STEP = 0.1
+
 #: Groups of ground-truth objects a breakdown can count, by the frames of
-#: its video where the object is present ((T, ) bool -> counted).
-OBJECT_GROUPS: Dict[str, Callable[[np.ndarray], bool]] = {
-    'all': lambda present: True,
-    'always-present': lambda present: bool(present.all()),
-    'partly-present': lambda present: not present.all(),
+#: its video where the object is present ((T, ) bool) and its steps
+#: ((S, ) float, :func:`centre_steps`) -> counted.
+OBJECT_GROUPS: Dict[str, Callable[[np.ndarray, np.ndarray], bool]] = {
+    'all': lambda present, steps: True,
+    'always-present': lambda present, steps: bool(present.all()),
+    'partly-present': lambda present, steps: not present.all(),
+    'fast-moving': lambda present, steps: bool((steps >= FAST_STEP).any()),
+    'slow-moving': lambda present, steps: not (steps >= FAST_STEP).any(),
 }
+
+
+def object_group(name: str) -> Callable[[np.ndarray, np.ndarray], bool]:
+    """The test of a group of :data:`OBJECT_GROUPS`, or of the objects in
+    all of several joined by ``+`` (``'partly-present+fast-moving'``)."""
+    names = name.split('+')
+    unknown = [part for part in names if part not in OBJECT_GROUPS]
+    if unknown:
+        raise ValueError(f'objects must be one of {sorted(OBJECT_GROUPS)} '
+                         f"or several joined by '+', got {name!r}")
+    tests = [OBJECT_GROUPS[part] for part in names]
+    return lambda present, steps: all(test(present, steps) for test in tests)
+
+
+def centre_steps(segmentations: List[dict]) -> np.ndarray:
+    """(S, ) how far a track's box centre moves, as a fraction of the
+    frame (``hypot(dx / W, dy / H)``), in each of its S steps: pairs of
+    consecutive frames where it is present (a step across an absence is
+    not one)."""
+    centres = {}
+    for frame, segm in enumerate(segmentations):
+        if segm is not None and mask_util.area(segm) > 0:
+            x, y, w, h = mask_util.toBbox(segm)
+            height, width = segm['size']
+            centres[frame] = np.array([(x + w / 2) / width,
+                                       (y + h / 2) / height])
+    return np.array([
+        float(np.hypot(*(centres[frame + 1] - centres[frame])))
+        for frame in centres if frame + 1 in centres
+    ])
 
 
 def absences(present: Sequence[bool], min_gap: int) -> List[tuple]:
@@ -244,8 +284,8 @@ def video_track_errors(
         iou_thr (float): Lowest IoU of a match (frame or video).
         min_gap (int): Shortest absence counted as a return.
         in_group (Callable): Whether the columns count an object, from its
-            (T, ) presence (a value of :data:`OBJECT_GROUPS`; all by
-            default). All objects take part in the matching.
+            (T, ) presence and its steps (a value of :data:`OBJECT_GROUPS`;
+            all by default). All objects take part in the matching.
     """
     errors = TrackErrors()
     shown = np.asarray(shown, dtype=bool)
@@ -253,7 +293,11 @@ def video_track_errors(
     present = np.array([[mask is not None for mask in track['segmentations']]
                         for track in objects],
                        dtype=bool).reshape(num_g, num_frames)
-    counted = np.array([in_group(row) for row in present], dtype=bool)
+    counted = np.array([
+        in_group(row, centre_steps(track['segmentations']))
+        for row, track in zip(present, objects)
+    ],
+                       dtype=bool)
     overlaps = [
         frame_overlaps([e['segmentations'] for e in entries],
                        [o['segmentations'] for o in objects], frame)
@@ -342,14 +386,13 @@ def track_errors(gt: dict,
         gt_source (str): Name of the ground truth in error messages.
         results_source (str): Name of the results in error messages.
         objects (str): The group of objects counted, a key of
-            :data:`OBJECT_GROUPS`. Defaults to ``'all'``.
+            :data:`OBJECT_GROUPS`, or several joined by ``+`` (the objects
+            in all of them). Defaults to ``'all'``.
 
     Returns:
         TrackErrors: Summed over the videos.
     """
-    if objects not in OBJECT_GROUPS:
-        raise ValueError(f'objects must be one of {sorted(OBJECT_GROUPS)}, '
-                         f'got {objects!r}')
+    in_group = object_group(objects)
     gt = check_ground_truth(gt, gt_source)
     checked = check_results(results, gt, results_source)
     decided = {
@@ -367,5 +410,5 @@ def track_errors(gt: dict,
         total += video_track_errors(
             entries, [id(entry) in decided
                       for entry in entries], objects_by_video[video['id']],
-            video['length'], iou_thr, min_gap, OBJECT_GROUPS[objects])
+            video['length'], iou_thr, min_gap, in_group)
     return total
