@@ -293,10 +293,8 @@ def video_track_errors(
     present = np.array([[mask is not None for mask in track['segmentations']]
                         for track in objects],
                        dtype=bool).reshape(num_g, num_frames)
-    counted = np.array([
-        in_group(row, centre_steps(track['segmentations']))
-        for row, track in zip(present, objects)
-    ],
+    steps = [centre_steps(track['segmentations']) for track in objects]
+    counted = np.array([in_group(*row) for row in zip(present, steps)],
                        dtype=bool)
     overlaps = [
         frame_overlaps([e['segmentations'] for e in entries],
