@@ -17,7 +17,8 @@ META_FILE = 'deploy.json'
 CONFIG_FILE = 'config.py'
 #: ``deploy.json``'s ``format`` and the version this code reads.
 META_FORMAT = 'mmseqformer-onnx'
-META_VERSION = 1
+# Version 2: frame_paths.onnx also outputs the encoder's stride-8 map.
+META_VERSION = 2
 #: Graph roles and their files.
 GRAPH_FILES = dict(
     frame_paths='frame_paths.onnx',

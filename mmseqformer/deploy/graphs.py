@@ -17,7 +17,8 @@ from torch import Tensor, nn
 
 #: Input and output names of each graph (the ONNX Runtime model uses them).
 FRAME_INPUTS = ('frames', )
-FRAME_OUTPUTS = ('inst_feats', 'frame_logits', 'references', 'mask_feats')
+FRAME_OUTPUTS = ('inst_feats', 'frame_logits', 'references', 'mask_feats',
+                 'appearance_feats')
 INSTANCE_INPUTS = ('aggregated', )
 INSTANCE_OUTPUTS = ('cls_logits', 'inst_queries')
 MASK_INPUTS = ('mask_feats', 'inst_queries', 'references', 'image_size')
@@ -25,8 +26,9 @@ MASK_OUTPUTS = ('mask_logits', )
 
 
 class FramePathsGraph(nn.Module):
-    """Backbone, neck, encoder, every decoder layer's box path and the mask
-    features of t frames (:meth:`SeqFormer.frame_paths`).
+    """Backbone, neck, encoder, every decoder layer's box path, the mask
+    features and the encoder's stride-8 map of t frames
+    (:meth:`SeqFormer.frame_paths`).
 
     Args:
         model (SeqFormer): The model, in eval mode, with query
@@ -52,7 +54,8 @@ class FramePathsGraph(nn.Module):
         Returns:
             tuple[Tensor]: ``inst_feats`` (num_layers, t, Q, C),
             ``frame_logits`` (num_layers, t, Q, 1) if weighted,
-            ``references`` (t, Q, 4) and ``mask_feats`` (t, D, h, w).
+            ``references`` (t, Q, 4), ``mask_feats`` (t, D, h, w) and
+            ``appearance_feats`` (t, C, h, w).
         """
         height, width = frames.shape[-2:]
         # Unpadded frames: the encoder builds no padding mask (it never
@@ -66,7 +69,9 @@ class FramePathsGraph(nn.Module):
         outputs = [record.inst_feats]
         if self.weighted:
             outputs.append(record.frame_logits)
-        return tuple(outputs + [record.references, record.mask_feats])
+        return tuple(outputs + [
+            record.references, record.mask_feats, record.appearance_feats
+        ])
 
 
 class InstancePathGraph(nn.Module):

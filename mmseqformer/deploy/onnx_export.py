@@ -7,8 +7,9 @@ runs on them unchanged:
 - ``frame_paths.onnx``, per chunk of frames: (t, 3, H, W) normalised
   frames -> ``inst_feats`` (num_layers, t, Q, C), ``frame_logits``
   (num_layers, t, Q, 1;
-  weighted aggregation only), ``references`` (t, Q, 4) and ``mask_feats``
-  (t, D, H/8, W/8), with t, H and W dynamic;
+  weighted aggregation only), ``references`` (t, Q, 4), ``mask_feats``
+  (t, D, H/8, W/8) and ``appearance_feats`` (t, C, H/8, W/8), with t, H
+  and W dynamic;
 - per video, two graphs (each a plain function of its inputs):
   ``instance_path.onnx``: every layer's aggregated features
   (num_layers, Q, C) ->
@@ -80,7 +81,7 @@ def export_onnx(model: nn.Module,
     frame_graph = FramePathsGraph(model, weighted).eval()
     with torch.no_grad():
         record = frame_graph(frames)
-    inst_feats, references, mask_feats = (record[0], record[-2], record[-1])
+    inst_feats, references, mask_feats = record[0], record[-3], record[-2]
     # (num_layers, Q, C): any values trace the same.
     aggregated = inst_feats.mean(1)
     queries = torch.arange(min(2, head.num_queries))
@@ -98,6 +99,11 @@ def export_onnx(model: nn.Module,
         frame_logits={1: 't'},
         references={0: 't'},
         mask_feats={
+            0: 't',
+            2: 'h',
+            3: 'w'
+        },
+        appearance_feats={
             0: 't',
             2: 'h',
             3: 'w'

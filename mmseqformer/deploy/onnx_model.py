@@ -130,15 +130,18 @@ class OnnxVisModel:
                 'test_pad_size_divisor=1, as in the configs)')
         outputs = self._run('frame_paths', dict(frames=inputs[0]))
         if self.weighted:
-            inst_feats, frame_logits, references, mask_feats = outputs
+            (inst_feats, frame_logits, references, mask_feats,
+             appearance_feats) = outputs
         else:
-            (inst_feats, references, mask_feats), frame_logits = outputs, None
+            (inst_feats, references, mask_feats,
+             appearance_feats), frame_logits = outputs, None
         return FrameRecord(
             first_frame=0,
             inst_feats=inst_feats,
             frame_logits=frame_logits,
             references=references,
-            mask_feats=mask_feats)
+            mask_feats=mask_feats,
+            appearance_feats=appearance_feats)
 
     def instance_path(self, aggregated: List[Tensor]) -> Tuple[Tensor, Tensor]:
         """``instance_path.onnx`` on every layer's (1, Q, C) aggregated

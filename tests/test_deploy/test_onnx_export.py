@@ -61,15 +61,18 @@ def test_frame_graph_matches_pytorch_at_untraced_sizes(torch_model, model_dir,
     with torch.no_grad():
         expected = torch_model.frame_paths(
             frames[None], _frames_sample(num_frames, height, width))
-    inst_feats, frame_logits, references, mask_feats = session(
-        model_dir, 'frame_paths.onnx').run(None, {'frames': frames.numpy()})
+    (inst_feats, frame_logits, references, mask_feats,
+     appearance_feats) = session(model_dir, 'frame_paths.onnx').run(
+         None, {'frames': frames.numpy()})
     for got, want in ((inst_feats, expected.inst_feats),
                       (frame_logits, expected.frame_logits),
                       (references, expected.references),
-                      (mask_feats, expected.mask_feats)):
+                      (mask_feats, expected.mask_feats),
+                      (appearance_feats, expected.appearance_feats)):
         assert got.shape == tuple(want.shape)
         assert (torch.from_numpy(got) - want).abs().max() < TOLERANCE
     assert mask_feats.shape[2:] == ((height + 7) // 8, (width + 7) // 8)
+    assert appearance_feats.shape[2:] == mask_feats.shape[2:]
 
 
 @pytest.mark.parametrize('num_queries,num_frames,height,width',

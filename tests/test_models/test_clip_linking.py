@@ -1,6 +1,6 @@
 """The clip mode links its clips frame by frame: each frame's shown
 instances are one step of the linker, by their descriptor in that frame
-averaged with the IoU between their masks in the frame before and the
+(here without the appearance) averaged with the IoU between their masks in the frame before and the
 tracks' masks there. A duplicate that takes an object over inside a clip
 continues the object's track."""
 import pytest
@@ -46,15 +46,16 @@ def hand_over_masks(duplicate_before: bool) -> torch.Tensor:
 
 def decide_clip(model, duplicate_before: bool) -> list:
     """The ids shown in each frame of one clip."""
-    clips = build_video_inference(model, 'clips', clip_length=NUM_FRAMES)
+    clips = build_video_inference(
+        model, 'clips', clip_length=NUM_FRAMES, appearance_weight=0)
     # Queries 0 and 1 with cosine 0.4: too far apart to continue one
     # track by their descriptors alone (0.4 < 0.5).
     inst_queries = torch.tensor([[1.0, 0.0], [0.4, 0.84**0.5]])
     clip = clip_record(inst_queries)
     masks = hand_over_masks(duplicate_before)
-    args = (inst_queries, torch.tensor([0, 1]), masks, torch.tensor([0.9,
-                                                                     0.8]),
-            torch.tensor([3, 3]))
+    logits = masks.float() * 20 - 10
+    args = (inst_queries, torch.tensor([0, 1]), logits, masks,
+            torch.tensor([0.9, 0.8]), torch.tensor([3, 3]))
     return [
         clips._decide_frame(clip, t, *args)[1].instances_id.tolist()
         for t in range(NUM_FRAMES)

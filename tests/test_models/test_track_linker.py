@@ -1,11 +1,14 @@
 """TrackLinker: ids follow embeddings across steps, lost tracks are
 re-identified from their memory however long they were gone, the state
-stays bounded; the window and clip modes' descriptors."""
+stays bounded; the window and clip modes' descriptors and the appearance
+they hold."""
 import pytest
 import torch
 import torch.nn.functional as F
 
-from mmseqformer.models.vis.track_linker import TrackLinker, track_descriptors
+from mmseqformer.models.vis.track_linker import (TrackLinker,
+                                                 mask_pooled_appearance,
+                                                 track_descriptors)
 
 
 def unit(*values):
@@ -133,3 +136,67 @@ def test_descriptor_similarity_is_the_mean_of_the_two_cosines():
     expected = (F.cosine_similarity(queries, other_queries) +
                 F.cosine_similarity(feats.mean(0), other_feats.mean(0))) / 2
     assert torch.allclose((a * b).sum(1), expected, atol=1e-6)
+
+
+def test_with_appearance_the_similarity_is_the_weighted_mean():
+    torch.manual_seed(1)
+    queries, feats, looks = (torch.randn(5, 8), torch.randn(3, 5, 8),
+                             torch.randn(5, 6))
+    others = (torch.randn(5, 8), torch.randn(2, 5, 8), torch.randn(5, 6))
+    weight = 0.3
+    a = track_descriptors(queries, feats, looks, weight)
+    b = track_descriptors(*others, weight)
+    assert a.shape == (5, 2 * 8 + 6)
+    assert torch.allclose(a.norm(dim=1), torch.ones(5))
+    query_part = (F.cosine_similarity(queries, others[0]) + F.cosine_similarity(
+        feats.mean(0), others[1].mean(0))) / 2
+    expected = (1 - weight) * query_part + weight * F.cosine_similarity(
+        looks, others[2])
+    assert torch.allclose((a * b).sum(1), expected, atol=1e-6)
+    # Weight 0 or no appearance: the descriptor without it.
+    assert torch.equal(
+        track_descriptors(queries, feats, looks, 0.0),
+        track_descriptors(queries, feats))
+
+
+def test_mask_pooled_appearance_is_the_brute_force_weighted_mean():
+    torch.manual_seed(2)
+    feature_map = torch.randn(4, 3, 5, dtype=torch.float64)
+    logits = torch.randn(2, 6, 8, dtype=torch.float64) * 3  # map padded
+    got = mask_pooled_appearance(feature_map, logits)
+    probs = logits.sigmoid()
+    for n in range(2):
+        total, weights = torch.zeros(4, dtype=torch.float64), 0.0
+        for y in range(3):
+            for x in range(4):
+                # The stride-8 cell (y, x) holds 2 x 2 stride-4 pixels.
+                weight = probs[n, 2 * y:2 * y + 2, 2 * x:2 * x + 2].mean()
+                centred = feature_map[:, y, x] - feature_map[:, :3, :4].mean(
+                    (1, 2))
+                total += weight * centred
+                weights += weight
+        torch.testing.assert_close(got[n].double(), total / weights)
+
+
+def test_appearance_stops_a_query_carrying_its_track_to_another_object():
+    """A query whose object has left takes another one (its query and
+    features unchanged, its appearance the opposite): at weight 0.5 the
+    track is not continued; the first object, back under another query,
+    is re-identified by its look."""
+    query, other_query = unit(1, 0), unit(0.4, 0.84**0.5)
+    look_a, look_b = unit(1, 0, 0), unit(-1, 0, 0)
+
+    def step(linker, query, look, frame):
+        descriptor = track_descriptors(query[None], query[None, None],
+                                       look[None], 0.5)
+        return linker.link(descriptor, frame).tolist()
+
+    linker = TrackLinker()
+    assert step(linker, query, look_a, 0) == [0]
+    assert step(linker, query, look_b, 1) == [1]  # 0.5 * 1 + 0.5 * -1 < 0.5
+    assert step(linker, other_query, look_a, 2) == [0]  # re-identified
+    # Without the appearance the query keeps its track whatever it sees.
+    linker = TrackLinker()
+    for frame, look in enumerate((look_a, look_b)):
+        assert linker.link(track_descriptors(query[None], query[None, None]),
+                           frame).tolist() == [0]

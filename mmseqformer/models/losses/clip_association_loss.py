@@ -2,9 +2,11 @@
 clips of one video alike, and unlike the other queries'.
 
 The window and clip modes link the instances of consecutive clips by the
-cosine similarity of their instance queries and query features
+cosine similarity of their instance queries and query features, and of
+the encoder's map under their masks
 (:func:`~mmseqformer.models.vis.track_linker.track_descriptors`; the head
-passes exactly those descriptors here). SeqFormer's own losses never ask
+passes the query part of those descriptors here: the appearance is the
+encoder's, which this loss does not train). SeqFormer's own losses never ask
 two clips' queries of one object to be alike, and the queries of different
 objects come out alike too (docs/notes/causal_modes.md). This loss asks for
 it, as the contrastive heads of IDOL (Wu et al. 2022) and CTVIS (Ying et

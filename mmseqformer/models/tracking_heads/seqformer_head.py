@@ -294,9 +294,9 @@ class SeqFormerHead(BaseModule):
 
     def link_descriptors(self, encoded: EncodedFrames,
                          inst_query: Tensor) -> Tensor:
-        """What the window and clip modes link clips by
-        (:func:`~mmseqformer.models.vis.track_linker.track_descriptors`),
-        with gradients: (bs, Q, 2C) from the last layer's instance queries
+        """The query part of what the window and clip modes link clips by
+        (:func:`~mmseqformer.models.vis.track_linker.track_descriptors`
+        without the appearance), with gradients: (bs, Q, 2C) from the last layer's instance queries
         (bs, Q, C) and its per-frame instance-path features.
 
         The training forward does not keep those features, so the box path

@@ -20,8 +20,8 @@ features build the instance queries and in when a frame is decided:
 
 The window and clip modes link alike (:class:`LinkedInference`): each
 decided frame is a step of :class:`TrackLinker` on each shown instance's
-query and its features in the frame (continuation, then re-identification
-of lost tracks from a memory of them).
+query, its features in the frame and its appearance there (continuation,
+then re-identification of lost tracks from a memory of them).
 
 Per-frame selection (all three): each query's best class and its
 probability; of the ``max_per_frame`` best queries with a probability of at
@@ -53,7 +53,8 @@ import torch
 from mmdet.structures import TrackDataSample
 from torch import Tensor
 
-from .track_linker import LINK_DEFAULTS, TrackLinker, track_descriptors
+from .track_linker import (LINK_DEFAULTS, TrackLinker, mask_pooled_appearance,
+                           track_descriptors)
 from .video_engine import FrameRecord
 from .video_inference import FrameOutput, VideoInference, register_mode
 from .video_postprocess import frame_instances, select_per_frame
@@ -106,15 +107,6 @@ class CausalInference(VideoInference):
 
     def _select(self, cls_scores: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         return select_per_frame(cls_scores, self.max_per_frame, self.score_thr)
-
-    @staticmethod
-    def _descriptors(inst_queries: Tensor, record: FrameRecord,
-                     queries: Tensor) -> Tensor:
-        """(n, 2C) what the linker compares for ``queries``: their
-        instance queries and their last layer's features in the step's
-        frames (:func:`track_descriptors`)."""
-        return track_descriptors(inst_queries[queries],
-                                 record.inst_feats[-1][:, queries])
 
     def _shown(self, masks: Tensor, queries: Tensor,
                scores: Tensor) -> Tuple[Tensor, Tensor]:
@@ -190,8 +182,8 @@ class OnlineInference(CausalInference):
 class LinkedInference(CausalInference):
     """The shared part of the window and clip modes: ids from a
     :class:`TrackLinker`, each decided frame one step of it, its shown
-    instances compared by their descriptors (their instance query and
-    their query's features in the frame).
+    instances compared by their descriptors (their instance query, their
+    query's features in the frame and their appearance there).
 
     Args:
         model: The model (see :class:`VideoInference`).
@@ -201,6 +193,9 @@ class LinkedInference(CausalInference):
         max_tracks (int): Most tracks remembered.
         max_lost (int, optional): Frames a track may go unseen; None: as
             long as it is remembered.
+        appearance_weight (float): The appearance's share of the
+            similarity (:func:`track_descriptors`); 0 links by the query
+            and its features alone.
         **kwargs: ``num_frames``, ``max_per_frame``, ``score_thr``,
             ``duplicate_iou``, ``soft_duplicates`` (False: a duplicate
             would take over tracks), ``amp``.
@@ -212,10 +207,39 @@ class LinkedInference(CausalInference):
                  reid_thr: float = LINK_DEFAULTS['reid_thr'],
                  max_tracks: int = LINK_DEFAULTS['max_tracks'],
                  max_lost: Optional[int] = LINK_DEFAULTS['max_lost'],
+                 appearance_weight: float = LINK_DEFAULTS['appearance_weight'],
                  **kwargs) -> None:
         super().__init__(model, **kwargs)
+        if not 0 <= appearance_weight <= 1:
+            raise ValueError('appearance_weight must be in [0, 1], got '
+                             f'{appearance_weight}')
+        self.appearance_weight = appearance_weight
         self.linker = TrackLinker(similarity_thr, reid_thr, max_tracks,
                                   max_lost)
+
+    def _descriptors(self, inst_queries: Tensor, record: FrameRecord,
+                     queries: Tensor, mask_logits: Tensor) -> Tensor:
+        """(n, 2C + C_a) what the linker compares for ``queries`` in the
+        step's frame (:func:`track_descriptors`): their instance queries,
+        their last layer's features in the frame and their appearance
+        there, the encoder's map pooled under their mask
+        (:func:`mask_pooled_appearance`).
+
+        Args:
+            inst_queries (Tensor): (Q, C) the instance queries.
+            record (FrameRecord): The step's frame, with its
+                ``appearance_feats`` (unused at ``appearance_weight`` 0).
+            queries (Tensor): (n, ) the instances' queries.
+            mask_logits (Tensor): (n, H/4, W/4) their mask logits in the
+                frame.
+        """
+        appearance = None
+        if self.appearance_weight:
+            appearance = mask_pooled_appearance(record.appearance_feats[-1],
+                                                mask_logits)
+        return track_descriptors(inst_queries[queries],
+                                 record.inst_feats[-1][:, queries],
+                                 appearance, self.appearance_weight)
 
 
 @register_mode('window')
@@ -228,7 +252,8 @@ class WindowInference(LinkedInference):
         window (int): W, frames that build the instance queries.
         **kwargs: The linking options of :class:`LinkedInference`
             (``similarity_thr``, ``reid_thr``, ``max_tracks``,
-            ``max_lost``), then ``num_frames``, ``max_per_frame``,
+            ``max_lost``, ``appearance_weight``), then ``num_frames``,
+            ``max_per_frame``,
             ``score_thr``, ``duplicate_iou``, ``soft_duplicates``, ``amp``.
     """
 
@@ -244,17 +269,18 @@ class WindowInference(LinkedInference):
         engine = self.engine
         self.frames.append(
             FrameRecord(frame.first_frame, frame.inst_feats,
-                        frame.frame_logits, frame.references, None))
+                        frame.frame_logits, frame.references, None, None))
         aggregations = engine.aggregate(engine.new_aggregations(),
                                         FrameRecord.cat(list(self.frames)))
         cls_scores, inst_queries = engine.instance_queries(aggregations)
         scores, labels, queries = self._select(cls_scores)
-        masks = engine.masks(frame, inst_queries, queries)[:, 0]
+        logits = engine.mask_logits(frame, inst_queries, queries)[:, 0]
+        masks = engine.logits_to_masks(logits[:, None])[:, 0]
         # Only the instances shown continue or start tracks.
         shown, scores = self._shown(masks, queries, scores)
         ids = self.linker.link(
-            self._descriptors(inst_queries, frame, queries[shown]),
-            frame.first_frame)
+            self._descriptors(inst_queries, frame, queries[shown],
+                              logits[shown]), frame.first_frame)
         return [(frame.first_frame,
                  frame_instances(masks[shown], scores[shown], labels[shown],
                                  ids))]
@@ -285,7 +311,8 @@ class ClipInference(LinkedInference):
         overlap (int): o, frames shared by consecutive clips (< k).
         **kwargs: The linking options of :class:`LinkedInference`
             (``similarity_thr``, ``reid_thr``, ``max_tracks``,
-            ``max_lost``), then ``num_frames``, ``max_per_frame``,
+            ``max_lost``, ``appearance_weight``), then ``num_frames``,
+            ``max_per_frame``,
             ``score_thr``, ``duplicate_iou``, ``soft_duplicates``, ``amp``.
     """
 
@@ -329,10 +356,11 @@ class ClipInference(LinkedInference):
         aggregations = engine.aggregate(engine.new_aggregations(), clip)
         cls_scores, inst_queries = engine.instance_queries(aggregations)
         scores, labels, queries = self._select(cls_scores)
-        masks = engine.masks(clip, inst_queries, queries)  # (n, t, H, W)
+        logits = engine.mask_logits(clip, inst_queries, queries)
+        masks = engine.logits_to_masks(logits)  # (n, t, H, W)
         outputs = [
-            self._decide_frame(clip, t, inst_queries, queries, masks, scores,
-                               labels)
+            self._decide_frame(clip, t, inst_queries, queries, logits, masks,
+                               scores, labels)
             for t in range(self.decided - clip.first_frame, len(clip))
         ]
         self.decided = clip.first_frame + len(clip)
@@ -342,8 +370,8 @@ class ClipInference(LinkedInference):
         return outputs
 
     def _decide_frame(self, clip: FrameRecord, t: int, inst_queries: Tensor,
-                      queries: Tensor, masks: Tensor, scores: Tensor,
-                      labels: Tensor) -> FrameOutput:
+                      queries: Tensor, logits: Tensor, masks: Tensor,
+                      scores: Tensor, labels: Tensor) -> FrameOutput:
         """Frame ``t`` of the clip, linked as one step.
 
         Args:
@@ -351,6 +379,7 @@ class ClipInference(LinkedInference):
             t (int): The frame's index in the clip.
             inst_queries (Tensor): (Q, C) the clip's instance queries.
             queries (Tensor): (n, ) the selected queries.
+            logits (Tensor): (n, t, H/4, W/4) their mask logits.
             masks (Tensor): (n, t, H, W) their bool masks in the clip.
             scores (Tensor): (n, ) their scores.
             labels (Tensor): (n, ) their labels.
@@ -363,7 +392,8 @@ class ClipInference(LinkedInference):
         iou = self._previous_iou(masks[:, t - 1], frame_index) if t else None
         ids = self.linker.link(
             self._descriptors(inst_queries, clip.frames(t, t + 1),
-                              queries[shown]), frame_index, iou)
+                              queries[shown], logits[shown, t]), frame_index,
+            iou)
         self.previous_masks = dict(zip(ids.tolist(), masks[:, t]))
         return (frame_index,
                 frame_instances(masks[:, t], scores[shown], labels[shown],

@@ -237,7 +237,8 @@ class SeqFormer(BaseMOTModel):
             frame_logits=None if logits[0] is None else torch.stack(
                 [layer_logits[0] for layer_logits in logits]),
             references=paths.references[0],
-            mask_feats=self.track_head.mask_features(encoded))
+            mask_feats=self.track_head.mask_features(encoded),
+            appearance_feats=encoded.mask_inputs[0])
 
     def instance_path(self, aggregated: List[Tensor]) -> Tuple[Tensor, Tensor]:
         """Every layer's instance path from its (1, Q, C) aggregated frame

@@ -40,7 +40,11 @@ from torch import Tensor
 
 #: The linking options' defaults (the window and clip modes take them).
 LINK_DEFAULTS = dict(
-    similarity_thr=0.5, reid_thr=0.3, max_tracks=64, max_lost=None)
+    similarity_thr=0.5,
+    reid_thr=0.3,
+    max_tracks=64,
+    max_lost=None,
+    appearance_weight=0.5)
 
 
 @dataclass
@@ -186,26 +190,67 @@ class TrackLinker:
         return torch.tensor(ids, dtype=torch.long, device=embeddings.device)
 
 
-def track_descriptors(inst_queries: Tensor, frame_feats: Tensor) -> Tensor:
+def track_descriptors(inst_queries: Tensor,
+                      frame_feats: Tensor,
+                      appearance: Optional[Tensor] = None,
+                      appearance_weight: float = 0.0) -> Tensor:
     """What the window and clip modes link instances by: the unit instance
     query and the unit mean of the query's per-frame features in the
-    step's frames, side by side, over sqrt(2), so that the cosine
-    similarity of two descriptors is the mean of the two cosines.
+    step's frames, and optionally the unit appearance of the instance
+    (:func:`mask_pooled_appearance`), weighted so that the cosine
+    similarity of two descriptors is ``(1 - w)`` times the mean of the
+    first two cosines plus ``w`` times the appearance cosine.
 
     The instance query alone sums up the whole window or clip, and the
     queries of different objects are alike (median cosine 0.75 on the long
     synthetic videos); the per-frame features follow what the query sees
-    now, and separate returning objects better (docs/notes/causal_modes.md).
+    now, and separate returning objects better. Both are tied to the
+    query: a query whose object has left and that takes another one keeps
+    them. The appearance comes from the encoder's map under the mask,
+    whatever query draws it (docs/notes/causal_modes.md).
 
     Args:
         inst_queries (Tensor): (n, C) the instances' queries.
         frame_feats (Tensor): (t, n, C) their last decoder layer's
             per-frame (box-path) features in the step's frames.
+        appearance (Tensor, optional): (n, C_a) their appearance.
+        appearance_weight (float): w in [0, 1]; ignored without
+            ``appearance``.
 
     Returns:
-        Tensor: (n, 2C) float descriptors of unit length.
+        Tensor: (n, 2C) float descriptors of unit length, (n, 2C + C_a)
+        with the appearance.
     """
-    return torch.cat([
+    descriptors = torch.cat([
         F.normalize(inst_queries.float(), dim=-1),
         F.normalize(frame_feats.float().mean(0), dim=-1)
     ], -1) / 2**0.5
+    if appearance is None or not appearance_weight:
+        return descriptors
+    return torch.cat([
+        descriptors * (1 - appearance_weight)**0.5,
+        F.normalize(appearance.float(), dim=-1) * appearance_weight**0.5
+    ], -1)
+
+
+def mask_pooled_appearance(feature_map: Tensor, mask_logits: Tensor) -> Tensor:
+    """Each instance's appearance: the mean of a frame's feature map under
+    its soft mask, the map's mean over the frame taken away first (what
+    every pixel shares says nothing about which object it is).
+
+    Args:
+        feature_map (Tensor): (C, h, w) the frame's stride-8 encoder map.
+        mask_logits (Tensor): (n, 2h', 2w') the instances' stride-4 mask
+            logits in the frame, h' <= h and w' <= w (the map may be
+            padded at the bottom and right).
+
+    Returns:
+        Tensor: (n, C) float appearances (zero for an all-background
+        mask).
+    """
+    weights = F.avg_pool2d(mask_logits.float().sigmoid()[:, None], 2)[:, 0]
+    height, width = weights.shape[-2:]
+    feats = feature_map[:, :height, :width].float()
+    feats = feats - feats.mean((1, 2), keepdim=True)
+    pooled = torch.einsum('nhw,chw->nc', weights, feats)
+    return pooled / weights.sum((1, 2)).clamp(min=1e-6)[:, None]

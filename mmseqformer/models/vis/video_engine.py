@@ -48,12 +48,16 @@ class FrameRecord:
         references (Tensor): (t, Q, 4) the last layer's input boxes.
         mask_feats (Tensor, optional): (t, D, h, w) mask features (None
             once dropped).
+        appearance_feats (Tensor, optional): (t, C, h, w) the encoder's
+            stride-8 map, what the linked modes pool inside a mask to tell
+            objects apart (None once dropped).
     """
     first_frame: int
     inst_feats: Optional[Tensor]
     frame_logits: Optional[Tensor]
     references: Tensor
     mask_feats: Optional[Tensor]
+    appearance_feats: Optional[Tensor] = None
 
     def __len__(self) -> int:
         return len(self.references)
@@ -66,7 +70,9 @@ class FrameRecord:
             frame_logits=_slice(self.frame_logits, start, stop),
             references=self.references[start:stop],
             mask_feats=None
-            if self.mask_feats is None else self.mask_feats[start:stop])
+            if self.mask_feats is None else self.mask_feats[start:stop],
+            appearance_feats=None if self.appearance_feats is None else
+            self.appearance_feats[start:stop])
 
     @staticmethod
     def cat(records: Sequence['FrameRecord']) -> 'FrameRecord':
@@ -76,7 +82,8 @@ class FrameRecord:
             inst_feats=_cat([r.inst_feats for r in records], 1),
             frame_logits=_cat([r.frame_logits for r in records], 1),
             references=torch.cat([r.references for r in records]),
-            mask_feats=_cat([r.mask_feats for r in records], 0))
+            mask_feats=_cat([r.mask_feats for r in records], 0),
+            appearance_feats=_cat([r.appearance_feats for r in records], 0))
 
 
 def lift_precision(value: Optional[Tensor]) -> Optional[Tensor]:
@@ -103,7 +110,8 @@ class SeqFormerEngine:
     PyTorch :class:`SeqFormer`, or an exported model on ONNX Runtime):
 
     - ``frame_paths(inputs, data_sample) -> FrameRecord``: backbone, neck,
-      encoder, every layer's box path and the mask features of t frames
+      encoder, every layer's box path, the mask features and the
+      encoder's stride-8 map (``appearance_feats``) of t frames
       (``first_frame`` left at 0);
     - ``instance_path(aggregated) -> (cls_scores, inst_queries)``: the
       instance path of every layer from its (1, Q, C) aggregated features,
@@ -194,7 +202,8 @@ class SeqFormerEngine:
             self.num_frames, *[
                 lift_precision(value)
                 for value in (record.inst_feats, record.frame_logits,
-                              record.references, record.mask_feats)
+                              record.references, record.mask_feats,
+                              record.appearance_feats)
             ])
         self.num_frames += len(record)
         return record
@@ -306,6 +315,11 @@ class SeqFormerEngine:
               rescale: bool = True) -> Tensor:
         """(n, t, H, W) bool masks of some queries on the record's frames,
         at the original frame size (``rescale``) or the input size."""
-        return logits_to_masks(
-            self.mask_logits(record, inst_queries, queries), self.frame_meta,
-            rescale, self.test_cfg['mask_thr'])
+        return self.logits_to_masks(
+            self.mask_logits(record, inst_queries, queries), rescale)
+
+    def logits_to_masks(self, logits: Tensor, rescale: bool = True) -> Tensor:
+        """(n, t, H, W) bool masks from :meth:`mask_logits`' (n, t, H/4,
+        W/4) logits (see :meth:`masks`)."""
+        return logits_to_masks(logits, self.frame_meta, rescale,
+                               self.test_cfg['mask_thr'])
