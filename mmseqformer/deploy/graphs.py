@@ -69,9 +69,9 @@ class FramePathsGraph(nn.Module):
         outputs = [record.inst_feats]
         if self.weighted:
             outputs.append(record.frame_logits)
-        return tuple(outputs + [
-            record.references, record.mask_feats, record.appearance_feats
-        ])
+        return tuple(
+            outputs +
+            [record.references, record.mask_feats, record.appearance_feats])
 
 
 class InstancePathGraph(nn.Module):

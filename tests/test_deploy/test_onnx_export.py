@@ -66,8 +66,8 @@ def test_frame_graph_matches_pytorch_at_untraced_sizes(torch_model, model_dir,
          None, {'frames': frames.numpy()})
     for got, want in ((inst_feats, expected.inst_feats),
                       (frame_logits, expected.frame_logits),
-                      (references, expected.references),
-                      (mask_feats, expected.mask_feats),
+                      (references, expected.references), (mask_feats,
+                                                          expected.mask_feats),
                       (appearance_feats, expected.appearance_feats)):
         assert got.shape == tuple(want.shape)
         assert (torch.from_numpy(got) - want).abs().max() < TOLERANCE

@@ -1,8 +1,8 @@
 """The clip mode links its clips frame by frame: each frame's shown
 instances are one step of the linker, by their descriptor in that frame
-(here without the appearance) averaged with the IoU between their masks in the frame before and the
-tracks' masks there. A duplicate that takes an object over inside a clip
-continues the object's track."""
+(here without the appearance) averaged with the IoU between their masks
+in the frame before and the tracks' masks there. A duplicate that takes
+an object over inside a clip continues the object's track."""
 import pytest
 import torch
 

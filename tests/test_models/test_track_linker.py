@@ -140,16 +140,17 @@ def test_descriptor_similarity_is_the_mean_of_the_two_cosines():
 
 def test_with_appearance_the_similarity_is_the_weighted_mean():
     torch.manual_seed(1)
-    queries, feats, looks = (torch.randn(5, 8), torch.randn(3, 5, 8),
-                             torch.randn(5, 6))
+    queries, feats, looks = (torch.randn(5,
+                                         8), torch.randn(3, 5,
+                                                         8), torch.randn(5, 6))
     others = (torch.randn(5, 8), torch.randn(2, 5, 8), torch.randn(5, 6))
     weight = 0.3
     a = track_descriptors(queries, feats, looks, weight)
     b = track_descriptors(*others, weight)
     assert a.shape == (5, 2 * 8 + 6)
     assert torch.allclose(a.norm(dim=1), torch.ones(5))
-    query_part = (F.cosine_similarity(queries, others[0]) + F.cosine_similarity(
-        feats.mean(0), others[1].mean(0))) / 2
+    query_part = (F.cosine_similarity(queries, others[0]) +
+                  F.cosine_similarity(feats.mean(0), others[1].mean(0))) / 2
     expected = (1 - weight) * query_part + weight * F.cosine_similarity(
         looks, others[2])
     assert torch.allclose((a * b).sum(1), expected, atol=1e-6)
@@ -198,5 +199,6 @@ def test_appearance_stops_a_query_carrying_its_track_to_another_object():
     # Without the appearance the query keeps its track whatever it sees.
     linker = TrackLinker()
     for frame, look in enumerate((look_a, look_b)):
-        assert linker.link(track_descriptors(query[None], query[None, None]),
-                           frame).tolist() == [0]
+        assert linker.link(
+            track_descriptors(query[None], query[None, None]),
+            frame).tolist() == [0]

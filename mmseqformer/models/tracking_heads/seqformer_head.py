@@ -296,8 +296,9 @@ class SeqFormerHead(BaseModule):
                          inst_query: Tensor) -> Tensor:
         """The query part of what the window and clip modes link clips by
         (:func:`~mmseqformer.models.vis.track_linker.track_descriptors`
-        without the appearance), with gradients: (bs, Q, 2C) from the last layer's instance queries
-        (bs, Q, C) and its per-frame instance-path features.
+        without the appearance), with gradients: (bs, Q, 2C) from the
+        last layer's instance queries (bs, Q, C) and its per-frame
+        instance-path features.
 
         The training forward does not keep those features, so the box path
         runs again (the decoder is a small part of a training iteration).

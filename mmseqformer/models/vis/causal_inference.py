@@ -238,8 +238,8 @@ class LinkedInference(CausalInference):
             appearance = mask_pooled_appearance(record.appearance_feats[-1],
                                                 mask_logits)
         return track_descriptors(inst_queries[queries],
-                                 record.inst_feats[-1][:, queries],
-                                 appearance, self.appearance_weight)
+                                 record.inst_feats[-1][:, queries], appearance,
+                                 self.appearance_weight)
 
 
 @register_mode('window')
