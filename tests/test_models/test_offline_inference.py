@@ -84,6 +84,18 @@ def whole_and_streamed(model, frames):
     return inputs, sample, stream
 
 
+def test_streamed_chunks_keep_only_what_the_masks_need(model):
+    # Memory grows with the video by each chunk's record: mask features
+    # and references only, not the instance-path inputs nor the encoder
+    # map the linked modes pool (64 channels here against 8).
+    _, _, stream = whole_and_streamed(model, video())
+    assert len(stream.records) == len(CHUNKS)
+    for record in stream.records:
+        assert record.mask_feats is not None
+        assert record.inst_feats is None and record.frame_logits is None
+        assert record.appearance_feats is None
+
+
 @torch.no_grad()
 def test_streamed_queries_scores_and_mask_logits_equal_whole_video(model):
     frames = video()

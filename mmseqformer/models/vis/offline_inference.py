@@ -108,8 +108,10 @@ class OfflineVideoInference(VideoInference):
         elif len(frames):
             self.engine.aggregate(self.aggregations,
                                   _pick_frames(record, frames))
-        # Only the masks need the chunk from now on.
+        # Only the masks need the chunk from now on (the encoder map, what
+        # the linked modes pool, would be C / D times the mask features).
         record.inst_feats = record.frame_logits = None
+        record.appearance_feats = None
         self.records.append(record)
         return []
 
