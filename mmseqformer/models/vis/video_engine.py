@@ -50,7 +50,7 @@ class FrameRecord:
             once dropped).
         appearance_feats (Tensor, optional): (t, C, h, w) the encoder's
             stride-8 map, what the linked modes pool inside a mask to tell
-            objects apart (None once dropped).
+            objects apart, in the network's dtype (None once dropped).
     """
     first_frame: int
     inst_feats: Optional[Tensor]
@@ -198,13 +198,18 @@ class SeqFormerEngine:
         self.check_frame_size(data_sample)
         with self.autocast(inputs.device):
             record = self.network.frame_paths(inputs, data_sample)
+        # The encoder map stays in the network's dtype: only the linked
+        # modes read it, one frame at a time, and mask_pooled_appearance
+        # lifts that frame's map (the offline mode would lift every
+        # chunk's only to drop it).
         record = FrameRecord(
-            self.num_frames, *[
+            self.num_frames,
+            *[
                 lift_precision(value)
                 for value in (record.inst_feats, record.frame_logits,
-                              record.references, record.mask_feats,
-                              record.appearance_feats)
-            ])
+                              record.references, record.mask_feats)
+            ],
+            appearance_feats=record.appearance_feats)
         self.num_frames += len(record)
         return record
 
