@@ -124,6 +124,62 @@ def test_bad_options_are_refused():
         TrackLinker(max_lost=-1)
     with pytest.raises(ValueError, match='max_tracks'):
         TrackLinker(max_tracks=0)
+    with pytest.raises(ValueError, match='query_weight'):
+        TrackLinker(query_weight=1.5)
+
+
+def test_the_query_share_mixes_into_the_similarity_with_lost_tracks():
+    linker = TrackLinker(similarity_thr=0.5, query_weight=0.4)
+    car = unit(1, 0)
+    for frame, query in enumerate([3, 3, 5, 3]):  # two duplicates take turns
+        linker.link(car[None], frame, queries=[query])
+    assert linker.tracks[0].query_steps == {3: 3, 5: 1}
+    cosine = torch.tensor([[0.9], [0.2], [0.7]])
+    expected = 0.6 * cosine + 0.4 * torch.tensor([[0.75], [0.25], [0.0]])
+    similarity = linker.reid_similarity(cosine, [3, 5, 7], [0])
+    assert torch.allclose(similarity, expected)
+    # Without queries, or at weight 0, the cosine alone.
+    assert torch.equal(linker.reid_similarity(cosine, None, [0]), cosine)
+    linker.query_weight = 0
+    assert torch.equal(linker.reid_similarity(cosine, [3, 5, 7], [0]), cosine)
+
+
+def test_a_return_goes_to_its_lost_track_before_a_track_just_left():
+    linker = TrackLinker(similarity_thr=0.5, reid_thr=0.3)
+    car = unit(1, 0, 0)
+    linker.link(car[None], 0)  # track 0
+    # A van (track 1) turns towards the camera while the car is away.
+    linker.link(unit(0, 1, 0)[None], 1)
+    linker.link(unit(0.6, 0.8, 0)[None], 2)
+    # The car comes back as the van leaves. Its cosine with the van's
+    # latest embedding (0.6) would continue the van's track; with its own
+    # memory it is 1, so the matching gives it its own track.
+    assert linker.link(car[None], 3).tolist() == [0]
+
+
+def test_a_track_continues_whichever_query_draws_it():
+    # Weight 1 would give another query's instance a similarity of 0 with
+    # a lost track; continuation compares the embeddings alone.
+    linker = TrackLinker(similarity_thr=0.5, query_weight=1.0)
+    car = unit(1, 0)
+    linker.link(car[None], 0, queries=[3])
+    assert linker.link(car[None], 1, queries=[8]).tolist() == [0]
+
+
+@pytest.mark.parametrize('query_weight, expected', [(0, 1), (0.3, 0)])
+def test_a_return_drawn_by_its_old_query_is_re_identified(
+        query_weight, expected):
+    linker = TrackLinker(reid_thr=0.3, query_weight=query_weight)
+    first, second = unit(1, 0, 0), unit(0, 1, 0)
+    # Query 4 draws the first object, query 7 the second; both leave.
+    linker.link(torch.stack([first, second]), 0, queries=[4, 7])
+    linker.link(unit(0, 0, 1)[None], 1, queries=[2])
+    # The first object comes back under query 4, looking more like the
+    # second one's memory (cos 0.7) than its own (cos 0.6).
+    back = unit(0.6, 0.7, 0.39)
+    # Weight 0.3: 0.7 * 0.6 + 0.3 * 1 = 0.72 for its own track, 0.49 for
+    # the other.
+    assert linker.link(back[None], 50, queries=[4]).tolist() == [expected]
 
 
 def test_descriptor_similarity_is_the_mean_of_the_two_cosines():

@@ -20,8 +20,9 @@ features build the instance queries and in when a frame is decided:
 
 The window and clip modes link alike (:class:`LinkedInference`): each
 decided frame is a step of :class:`TrackLinker` on each shown instance's
-query, its features in the frame and its appearance there (continuation,
-then re-identification of lost tracks from a memory of them).
+query, its features in the frame and its appearance there: one matching
+continues the tracks of the frame before and re-identifies lost ones from
+a memory of them, helped by which query drew them.
 
 Per-frame selection (all three): each query's best class and its
 probability; of the ``max_per_frame`` best queries with a probability of at
@@ -183,7 +184,8 @@ class LinkedInference(CausalInference):
     """The shared part of the window and clip modes: ids from a
     :class:`TrackLinker`, each decided frame one step of it, its shown
     instances compared by their descriptors (their instance query, their
-    query's features in the frame and their appearance there).
+    query's features in the frame and their appearance there); a lost
+    track is also recognised by the query that used to draw it.
 
     Args:
         model: The model (see :class:`VideoInference`).
@@ -196,6 +198,10 @@ class LinkedInference(CausalInference):
         appearance_weight (float): The appearance's share of the
             similarity (:func:`track_descriptors`); 0 links by the query
             and its features alone.
+        query_weight (float): The share of the similarity with a lost
+            track that is the fraction of the track's steps drawn by the
+            instance's query (:meth:`TrackLinker.reid_similarity`); 0
+            ignores which query drew an instance.
         **kwargs: ``num_frames``, ``max_per_frame``, ``score_thr``,
             ``duplicate_iou``, ``soft_duplicates`` (False: a duplicate
             would take over tracks), ``amp``.
@@ -208,6 +214,7 @@ class LinkedInference(CausalInference):
                  max_tracks: int = LINK_DEFAULTS['max_tracks'],
                  max_lost: Optional[int] = LINK_DEFAULTS['max_lost'],
                  appearance_weight: float = LINK_DEFAULTS['appearance_weight'],
+                 query_weight: float = LINK_DEFAULTS['query_weight'],
                  **kwargs) -> None:
         super().__init__(model, **kwargs)
         if not 0 <= appearance_weight <= 1:
@@ -215,7 +222,7 @@ class LinkedInference(CausalInference):
                              f'{appearance_weight}')
         self.appearance_weight = appearance_weight
         self.linker = TrackLinker(similarity_thr, reid_thr, max_tracks,
-                                  max_lost)
+                                  max_lost, query_weight)
 
     def _descriptors(self, inst_queries: Tensor, record: FrameRecord,
                      queries: Tensor, mask_logits: Tensor) -> Tensor:
@@ -252,9 +259,9 @@ class WindowInference(LinkedInference):
         window (int): W, frames that build the instance queries.
         **kwargs: The linking options of :class:`LinkedInference`
             (``similarity_thr``, ``reid_thr``, ``max_tracks``,
-            ``max_lost``, ``appearance_weight``), then ``num_frames``,
-            ``max_per_frame``,
-            ``score_thr``, ``duplicate_iou``, ``soft_duplicates``, ``amp``.
+            ``max_lost``, ``appearance_weight``, ``query_weight``), then
+            ``num_frames``, ``max_per_frame``, ``score_thr``,
+            ``duplicate_iou``, ``soft_duplicates``, ``amp``.
     """
 
     def __init__(self, model, window: int = 8, **kwargs) -> None:
@@ -280,7 +287,9 @@ class WindowInference(LinkedInference):
         shown, scores = self._shown(masks, queries, scores)
         ids = self.linker.link(
             self._descriptors(inst_queries, frame, queries[shown],
-                              logits[shown]), frame.first_frame)
+                              logits[shown]),
+            frame.first_frame,
+            queries=queries[shown].tolist())
         return [(frame.first_frame,
                  frame_instances(masks[shown], scores[shown], labels[shown],
                                  ids))]
@@ -311,9 +320,9 @@ class ClipInference(LinkedInference):
         overlap (int): o, frames shared by consecutive clips (< k).
         **kwargs: The linking options of :class:`LinkedInference`
             (``similarity_thr``, ``reid_thr``, ``max_tracks``,
-            ``max_lost``, ``appearance_weight``), then ``num_frames``,
-            ``max_per_frame``,
-            ``score_thr``, ``duplicate_iou``, ``soft_duplicates``, ``amp``.
+            ``max_lost``, ``appearance_weight``, ``query_weight``), then
+            ``num_frames``, ``max_per_frame``, ``score_thr``,
+            ``duplicate_iou``, ``soft_duplicates``, ``amp``.
     """
 
     def __init__(self,
@@ -393,7 +402,7 @@ class ClipInference(LinkedInference):
         ids = self.linker.link(
             self._descriptors(inst_queries, clip.frames(t, t + 1),
                               queries[shown], logits[shown, t]), frame_index,
-            iou)
+            iou, queries[shown].tolist())
         self.previous_masks = dict(zip(ids.tolist(), masks[:, t]))
         return (frame_index,
                 frame_instances(masks[:, t], scores[shown], labels[shown],

@@ -4,21 +4,36 @@ memory that recognises objects coming back.
 Each step (a window position or a clip) gives instances with an embedding
 (their instance query). :class:`TrackLinker` keeps, per track, its latest
 embedding and a *memory*: the mean of its unit embeddings over its whole
-life. Each step matches in two rounds of Hungarian matching:
+life. Each step matches the instances one to one with all the remembered
+tracks (Hungarian matching, the largest total similarity), each track by
+its own rule:
 
-1. **Continuation**: the *active* tracks (those of the previous step) by
-   the cosine similarity of the instance with the track's latest embedding,
-   or, where it is higher, its mean with another affinity the caller has
-   (the clip mode's mask IoU in the frame before); a match needs
-   ``similarity_thr``.
-2. **Re-identification**: the instances round 1 left over against the
-   *lost* tracks (remembered, not in the previous step) by the cosine
-   similarity with their memory; a match needs ``reid_thr``.
+- **Continuation** of an *active* track (one of the previous step): the
+  cosine similarity of the instance with the track's latest embedding, or,
+  where it is higher, its mean with another affinity the caller has (the
+  clip mode's mask IoU in the frame before); a match needs
+  ``similarity_thr``.
+- **Re-identification** of a *lost* track (remembered, not in the previous
+  step): the cosine similarity with the track's memory; a match needs
+  ``reid_thr``. Where the caller says which query drew each instance, the
+  similarity is ``(1 - query_weight)`` times that cosine plus
+  ``query_weight`` times the fraction of the track's steps at which this
+  query drew it (:meth:`Track.query_share`): a trained SeqFormer's query
+  keeps to its object across an absence more often than the embeddings
+  tell the objects apart. Continuation compares the embeddings alone: an
+  object often passes between two queries with near-identical masks, and
+  the query share there cut its track at each change.
+
+One matching, not continuation first: a returning object whose embedding
+is close to a track that has just lost its object would otherwise
+continue that track before its own lost track is asked
+(docs/notes/causal_modes.md).
 
 Instances still unmatched start tracks (no cap on their number). The state
 is bounded whatever the video's length: at most ``max_tracks`` tracks are
 remembered (the least recently seen is forgotten first), optionally only
-those seen within ``max_lost`` frames; each holds two embeddings.
+those seen within ``max_lost`` frames; each holds two embeddings and at
+most one step count per query.
 
 The embeddings are the caller's; the window and clip modes give each
 instance its instance query and its query's features in the step's own
@@ -30,8 +45,8 @@ Shape legend: ``n`` instances of the step, ``m`` candidate tracks, ``C``
 embedding channels.
 """
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import List, Optional
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -44,7 +59,8 @@ LINK_DEFAULTS = dict(
     reid_thr=0.3,
     max_tracks=64,
     max_lost=None,
-    appearance_weight=0.5)
+    appearance_weight=0.5,
+    query_weight=0.3)
 
 
 @dataclass
@@ -56,32 +72,59 @@ class Track:
         memory_sum (Tensor): (C, ) the sum of its unit embeddings.
         count (int): Embeddings summed.
         last_seen (int): Last frame it was matched.
+        query_steps (dict): Query index -> steps at which that query drew
+            it (empty where the caller gives no queries).
     """
     latest: Tensor
     memory_sum: Tensor
     count: int
     last_seen: int
+    query_steps: Dict[int, int] = field(default_factory=dict)
 
     @property
     def memory(self) -> Tensor:
         """(C, ) the unit mean of its embeddings."""
         return F.normalize(self.memory_sum, dim=0)
 
-    def add(self, embedding: Tensor, frame_index: int) -> None:
+    def query_share(self, query: int) -> float:
+        """The fraction of its steps at which ``query`` drew it (0 if no
+        query was ever given)."""
+        steps = sum(self.query_steps.values())
+        return self.query_steps.get(query, 0) / steps if steps else 0.0
+
+    def add(self,
+            embedding: Tensor,
+            frame_index: int,
+            query: Optional[int] = None) -> None:
         self.latest = embedding
         self.memory_sum = self.memory_sum + embedding
         self.count += 1
         self.last_seen = frame_index
+        if query is not None:
+            self.query_steps[query] = self.query_steps.get(query, 0) + 1
 
 
-def hungarian(affinity: Tensor, threshold: float) -> List[tuple]:
+def hungarian(affinity: Tensor, thresholds: Tensor) -> List[tuple]:
     """``(row, col)`` pairs of the maximum-affinity one-to-one matching
-    whose affinity reaches ``threshold``."""
+    among the pairs whose affinity reaches their column's threshold.
+
+    Args:
+        affinity (Tensor): (n, m) affinities in [-1, 1].
+        thresholds (Tensor): (m, ) the lowest affinity of a match in each
+            column.
+    """
     if not affinity.numel():
         return []
-    rows, cols = linear_sum_assignment(affinity.cpu().numpy(), maximize=True)
+    allowed = affinity >= thresholds[None].to(affinity)
+    # A forbidden pair costs more than all allowed ones can gain, so it is
+    # chosen only where nothing else is left, and then dropped.
+    forbidden = -2.0 * (min(affinity.shape) + 1)
+    rows, cols = linear_sum_assignment(
+        torch.where(allowed, affinity,
+                    torch.full_like(affinity, forbidden)).cpu().numpy(),
+        maximize=True)
     return [(int(row), int(col)) for row, col in zip(rows, cols)
-            if affinity[row, col] >= threshold]
+            if allowed[row, col]]
 
 
 class TrackLinker:
@@ -96,17 +139,26 @@ class TrackLinker:
         max_lost (int, optional): Frames a track may go unseen and still
             be continued; None: as long as it is among the ``max_tracks``
             most recently seen.
+        query_weight (float): The query share's part of the similarity
+            with a lost track, in [0, 1] (see the module docstring); 0, or
+            no queries given to :meth:`link`, links by the embeddings
+            alone.
     """
 
     def __init__(self,
                  similarity_thr: float = LINK_DEFAULTS['similarity_thr'],
                  reid_thr: float = LINK_DEFAULTS['reid_thr'],
                  max_tracks: int = LINK_DEFAULTS['max_tracks'],
-                 max_lost: Optional[int] = LINK_DEFAULTS['max_lost']) -> None:
+                 max_lost: Optional[int] = LINK_DEFAULTS['max_lost'],
+                 query_weight: float = LINK_DEFAULTS['query_weight']) -> None:
         if max_lost is not None and max_lost < 0:
             raise ValueError(f'max_lost must be >= 0 or None, got {max_lost}')
         if max_tracks < 1:
             raise ValueError(f'max_tracks must be >= 1, got {max_tracks}')
+        if not 0 <= query_weight <= 1:
+            raise ValueError(
+                f'query_weight must be in [0, 1], got {query_weight}')
+        self.query_weight = query_weight
         self.similarity_thr = similarity_thr
         self.reid_thr = reid_thr
         self.max_tracks = max_tracks
@@ -131,10 +183,55 @@ class TrackLinker:
         """Whether ``track`` was matched at the previous step."""
         return self.tracks[track].last_seen == self.previous_frame
 
+    def affinity(self, units: Tensor, candidates: List[int],
+                 extra_affinity: Optional[Tensor],
+                 queries: Optional[List[int]]) -> Tuple[Tensor, Tensor]:
+        """(n, m) the instances' similarities with the ``candidates``
+        (continuation for the active ones, re-identification for the lost
+        ones; see the module docstring) and (m, ) the threshold of each.
+
+        Args:
+            units (Tensor): (n, C) the instances' unit embeddings.
+            candidates (list[int]): The m tracks (:meth:`candidates`).
+            extra_affinity (Tensor, optional): (n, m) see :meth:`link`.
+            queries (list[int], optional): (n, ) see :meth:`link`.
+        """
+        active = torch.tensor([self.is_active(t) for t in candidates])
+        states = [self.tracks[track] for track in candidates]
+        continuation = units @ torch.stack([s.latest for s in states]).T
+        if extra_affinity is not None:
+            # A bonus, never a penalty: an instance whose query had no
+            # mask in the frame before (IoU 0) keeps its similarity.
+            continuation = torch.maximum(
+                continuation,
+                (continuation + extra_affinity.to(continuation)) / 2)
+        reid = self.reid_similarity(
+            units @ torch.stack([s.memory for s in states]).T, queries,
+            candidates)
+        thresholds = torch.where(active,
+                                 torch.tensor(float(self.similarity_thr)),
+                                 torch.tensor(float(self.reid_thr)))
+        return torch.where(active[None], continuation, reid), thresholds
+
+    def reid_similarity(self, cosine: Tensor, queries: Optional[Sequence[int]],
+                        tracks: Sequence[int]) -> Tensor:
+        """(n, m) the similarity of n instances drawn by ``queries`` with
+        the lost ``tracks``, given the (n, m) ``cosine`` of the instances'
+        embeddings with the tracks' memories: the cosine, mixed with the
+        queries' shares of the tracks' steps by ``query_weight`` where
+        queries are given."""
+        if queries is None or not self.query_weight:
+            return cosine
+        share = cosine.new_tensor(
+            [[self.tracks[track].query_share(query) for track in tracks]
+             for query in queries]).reshape(cosine.shape)
+        return (1 - self.query_weight) * cosine + self.query_weight * share
+
     def link(self,
              embeddings: Tensor,
              frame_index: int,
-             extra_affinity: Optional[Tensor] = None) -> Tensor:
+             extra_affinity: Optional[Tensor] = None,
+             queries: Optional[Sequence[int]] = None) -> Tensor:
         """Ids for the instances of one step.
 
         Args:
@@ -142,8 +239,10 @@ class TrackLinker:
             frame_index (int): The step's last frame.
             extra_affinity (Tensor, optional): (n, m) another affinity in
                 [0, 1] to the tracks of :meth:`candidates` (same order):
-                in the continuation round, its mean with the cosine
-                similarity replaces the similarity where it is higher.
+                for an active track, its mean with the cosine similarity
+                replaces the similarity where it is higher.
+            queries (Sequence[int], optional): (n, ) the query that drew
+                each instance (see :meth:`reid_similarity`).
 
         Returns:
             Tensor: (n, ) long ids, stable across steps.
@@ -151,30 +250,14 @@ class TrackLinker:
         candidates = self.candidates(frame_index)
         units = F.normalize(embeddings.detach().float(), dim=1)
         ids = [-1] * len(units)
-        active = [c for c, t in enumerate(candidates) if self.is_active(t)]
-        lost = [c for c, t in enumerate(candidates) if not self.is_active(t)]
-        # 1. Continuation of the active tracks.
-        if len(units) and active:
-            latest = torch.stack(
-                [self.tracks[candidates[c]].latest for c in active])
-            affinity = units @ latest.T
-            if extra_affinity is not None:
-                # A bonus, never a penalty: an instance whose query had
-                # no mask in the frame before (IoU 0) keeps its similarity.
-                affinity = torch.maximum(
-                    affinity,
-                    (affinity + extra_affinity[:, active].to(affinity)) / 2)
-            for row, col in hungarian(affinity, self.similarity_thr):
-                ids[row] = candidates[active[col]]
-        # 2. Re-identification with the lost tracks' memories.
-        asking = [row for row, track in enumerate(ids) if track < 0]
-        if asking and lost:
-            memories = torch.stack(
-                [self.tracks[candidates[c]].memory for c in lost])
-            affinity = units[asking] @ memories.T
-            for row, col in hungarian(affinity, self.reid_thr):
-                ids[asking[row]] = candidates[lost[col]]
-        # 3. New tracks; then every matched track learns its embedding.
+        if queries is not None:
+            queries = [int(query) for query in queries]
+        if len(units) and candidates:
+            affinity, thresholds = self.affinity(units, candidates,
+                                                 extra_affinity, queries)
+            for row, col in hungarian(affinity, thresholds):
+                ids[row] = candidates[col]
+        # New tracks; then every matched track learns its embedding.
         for row, unit in enumerate(units):
             if ids[row] < 0:
                 ids[row] = self.next_id
@@ -182,7 +265,9 @@ class TrackLinker:
                 self.tracks[ids[row]] = Track(unit.clone(),
                                               torch.zeros_like(unit), 0,
                                               frame_index)
-            self.tracks[ids[row]].add(unit.clone(), frame_index)
+            self.tracks[ids[row]].add(
+                unit.clone(), frame_index,
+                None if queries is None else queries[row])
             self.tracks.move_to_end(ids[row])
         while len(self.tracks) > self.max_tracks:
             self.tracks.popitem(last=False)
