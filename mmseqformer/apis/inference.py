@@ -205,10 +205,12 @@ def stream_vis(model: nn.Module,
             - ``window``: frame t from frames t - W + 1..t (latency 0);
               ids linked by the similarity of instance queries, their
               frame features and the encoder's map under their masks,
-              lost tracks re-identified from a memory. Options
-              ``window`` (W, 8), ``similarity_thr`` (0.5), ``reid_thr``
-              (0.3), ``max_tracks`` (64), ``max_lost`` (None),
-              ``appearance_weight`` (0.5) and the above.
+              lost tracks re-identified from a memory and by the query
+              that drew them. Options ``window`` (W, 8),
+              ``similarity_thr`` (0.5), ``reid_thr`` (0.3),
+              ``max_tracks`` (64), ``max_lost`` (None),
+              ``appearance_weight`` (0.5), ``query_weight`` (0.3) and the
+              above.
             - ``clips``: clips of ``clip_length`` (5) frames overlapping by
               ``overlap`` (1), each yielded when decided (latency
               clip_length - 1); linked frame by frame, by similarity and
