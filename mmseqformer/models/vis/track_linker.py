@@ -115,13 +115,14 @@ def hungarian(affinity: Tensor, thresholds: Tensor) -> List[tuple]:
     """
     if not affinity.numel():
         return []
+    affinity = affinity.detach().cpu()
     allowed = affinity >= thresholds[None].to(affinity)
     # A forbidden pair costs more than all allowed ones can gain, so it is
     # chosen only where nothing else is left, and then dropped.
     forbidden = -2.0 * (min(affinity.shape) + 1)
     rows, cols = linear_sum_assignment(
-        torch.where(allowed, affinity,
-                    torch.full_like(affinity, forbidden)).cpu().numpy(),
+        torch.where(allowed, affinity, torch.full_like(affinity,
+                                                       forbidden)).numpy(),
         maximize=True)
     return [(int(row), int(col)) for row, col in zip(rows, cols)
             if allowed[row, col]]
@@ -196,7 +197,8 @@ class TrackLinker:
             extra_affinity (Tensor, optional): (n, m) see :meth:`link`.
             queries (list[int], optional): (n, ) see :meth:`link`.
         """
-        active = torch.tensor([self.is_active(t) for t in candidates])
+        active = torch.tensor([self.is_active(t) for t in candidates],
+                              device=units.device)
         states = [self.tracks[track] for track in candidates]
         continuation = units @ torch.stack([s.latest for s in states]).T
         if extra_affinity is not None:
@@ -208,9 +210,8 @@ class TrackLinker:
         reid = self.reid_similarity(
             units @ torch.stack([s.memory for s in states]).T, queries,
             candidates)
-        thresholds = torch.where(active,
-                                 torch.tensor(float(self.similarity_thr)),
-                                 torch.tensor(float(self.reid_thr)))
+        thresholds = torch.full(active.shape, float(self.reid_thr))
+        thresholds[active.cpu()] = float(self.similarity_thr)
         return torch.where(active[None], continuation, reid), thresholds
 
     def reid_similarity(self, cosine: Tensor, queries: Optional[Sequence[int]],
