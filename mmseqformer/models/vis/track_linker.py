@@ -197,8 +197,7 @@ class TrackLinker:
             extra_affinity (Tensor, optional): (n, m) see :meth:`link`.
             queries (list[int], optional): (n, ) see :meth:`link`.
         """
-        active = torch.tensor([self.is_active(t) for t in candidates],
-                              device=units.device)
+        active = [self.is_active(track) for track in candidates]
         states = [self.tracks[track] for track in candidates]
         continuation = units @ torch.stack([s.latest for s in states]).T
         if extra_affinity is not None:
@@ -210,9 +209,13 @@ class TrackLinker:
         reid = self.reid_similarity(
             units @ torch.stack([s.memory for s in states]).T, queries,
             candidates)
-        thresholds = torch.full(active.shape, float(self.reid_thr))
-        thresholds[active.cpu()] = float(self.similarity_thr)
-        return torch.where(active[None], continuation, reid), thresholds
+        thresholds = torch.tensor([
+            self.similarity_thr if is_active else self.reid_thr
+            for is_active in active
+        ])
+        return torch.where(
+            torch.tensor(active, device=units.device)[None], continuation,
+            reid), thresholds
 
     def reid_similarity(self, cosine: Tensor, queries: Optional[Sequence[int]],
                         tracks: Sequence[int]) -> Tensor:
